@@ -1,0 +1,44 @@
+"""Thread count used by the compiled kernels (OpenMP across the batch).
+
+Default: ``WORKBENCH_NUM_THREADS`` if set, else ``OMP_NUM_THREADS``, else the number of
+CPUs.  Kernels receive the count as an argument, so a change takes effect immediately.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+
+_num_threads: int | None = None
+
+
+def _default() -> int:
+    for var in ("WORKBENCH_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(var, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return os.cpu_count() or 1
+
+
+def get_num_threads() -> int:
+    """Number of threads the kernels use."""
+    return _num_threads if _num_threads is not None else _default()
+
+
+def set_num_threads(n: int | None) -> None:
+    """Set the kernels' thread count (``None`` restores the default)."""
+    global _num_threads
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise ValueError(f"n must be a positive integer or None, got {n!r}")
+    _num_threads = n
+
+
+@contextmanager
+def num_threads(n: int):
+    """Context manager: run the enclosed kernels with ``n`` threads."""
+    previous = _num_threads
+    set_num_threads(n)
+    try:
+        yield
+    finally:
+        set_num_threads(previous)
