@@ -1,0 +1,380 @@
+"""GPU implementations of the spiking ops (CuPy arrays in, CuPy arrays out).
+
+Semantics are those of the CPU core in :mod:`workbench.snn` (see each function there);
+these functions validate lightly (device, dtype, shape) and launch ``cuda/*.cu`` kernels.
+Event-driven kernels work on first-spike time maps and never build (B, T, C, H, W) float
+potentials.  Device memory comes from CuPy's pool (plain ``cudaMalloc``), never managed memory.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_pair
+from ._runtime import cupy_module, gpu_available, is_cupy_array, kernel, launch
+
+__all__ = [
+    "devices",
+    "to_device",
+    "gather",
+    "scatter",
+    "rank_code_timemap",
+    "rank_code",
+    "infinite",
+    "correlate2d",
+    "conv",
+    "conv_fire_timemap",
+    "fc",
+    "first_spike",
+    "fire",
+    "threshold",
+    "quantize",
+    "inhibit",
+    "inhibit_timemap",
+    "conv_wta",
+    "conv_wta_timemap",
+    "fc_wta",
+    "stdp_update",
+    "pool_timemap",
+    "pad_timemap",
+    "max_pool",
+]
+
+
+def devices() -> list[dict]:
+    """Devices workbench can run on: always the CPU, plus each visible CUDA device.
+
+    Returns
+    -------
+    list of dict
+        ``{"name": "cpu"}`` and, per GPU, ``{"name": "cuda:i", "model": str,
+        "memory_bytes": int, "compute_capability": str}``.
+    """
+    found = [{"name": "cpu"}]
+    if gpu_available():
+        cp = cupy_module()
+        for i in range(cp.cuda.runtime.getDeviceCount()):
+            props = cp.cuda.runtime.getDeviceProperties(i)
+            found.append(
+                {
+                    "name": f"cuda:{i}",
+                    "model": props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"]),
+                    "memory_bytes": int(props["totalGlobalMem"]),
+                    "compute_capability": f"{props['major']}.{props['minor']}",
+                }
+            )
+    return found
+
+
+def to_device(x, device: str):
+    """Copy an array to ``"cpu"`` (NumPy) or ``"cuda"`` (CuPy)."""
+    if device == "cpu":
+        return cupy_module().asnumpy(x) if is_cupy_array(x) else x
+    if device.startswith("cuda"):
+        return cupy_module().asarray(x)
+    raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+
+
+def _require_gpu(x, name: str):
+    if not is_cupy_array(x):
+        raise TypeError(f"{name} must be a cupy.ndarray on the GPU, got {type(x).__name__}")
+    return cupy_module().ascontiguousarray(x)
+
+
+def _out_size(size: int, kernel_size: int, stride: int, pad_before: int, pad_after: int) -> int:
+    return (size + pad_before + pad_after - kernel_size) // stride + 1
+
+
+# ---------------------------------------------------------------- coding
+def gather(wave):
+    """(B, T, ...) uint8 cumulative wave -> (B, ...) int32 first-spike times (T = never)."""
+    cp = cupy_module()
+    wave = _require_gpu(wave, "wave")
+    B, T = wave.shape[:2]
+    n = int(np.prod(wave.shape[2:]))
+    out = cp.empty((B,) + wave.shape[2:], dtype=cp.int32)
+    launch(kernel("coding", "wb_gather"), B * n, (wave, out, np.int32(B), np.int32(T), np.int64(n)))
+    return out
+
+
+def scatter(tmap, T: int):
+    """(B, ...) int32 time map -> (B, T, ...) uint8 cumulative wave."""
+    cp = cupy_module()
+    tmap = _require_gpu(tmap, "tmap").astype(cp.int32, copy=False)
+    B = tmap.shape[0]
+    n = int(np.prod(tmap.shape[1:]))
+    out = cp.empty((B, T) + tmap.shape[1:], dtype=cp.uint8)
+    launch(kernel("coding", "wb_scatter"), B * T * n, (tmap, out, np.int32(B), np.int32(T), np.int64(n)))
+    return out
+
+
+def rank_code_timemap(images, T: int):
+    """Rank-order coding to a time map: values above the sample minimum ranked descending,
+    rank r -> step floor(r * T / n_active); equal values keep their flat-index order."""
+    cp = cupy_module()
+    images = _require_gpu(images, "images")
+    B = images.shape[0]
+    flat = images.reshape(B, -1)
+    n = flat.shape[1]
+    n_active = (flat > flat.min(axis=1, keepdims=True)).sum(axis=1).astype(cp.int32)
+    order = cp.argsort(-flat, axis=1).astype(cp.int64)  # CuPy's sort is stable
+    out = cp.empty((B, n), dtype=cp.int32)
+    launch(kernel("coding", "wb_rank_times"), B * n, (order, n_active, out, np.int32(B), np.int32(T), np.int64(n)))
+    return out.reshape(images.shape)
+
+
+def rank_code(images, T: int):
+    """Rank-order coding to a cumulative wave (B, T, C, H, W)."""
+    return scatter(rank_code_timemap(images, T), T)
+
+
+def infinite(tmap, T: int):
+    """Neurons that never fired fire at the last step (on a time map, in a copy)."""
+    out = _require_gpu(tmap, "tmap").astype(cupy_module().int32, copy=True)
+    launch(kernel("coding", "wb_infinite"), out.size, (out, np.int32(T), np.int64(out.size)))
+    return out
+
+
+# ---------------------------------------------------------------- filters
+def correlate2d(images, bank, padding=0):
+    """Cross-correlate images (B, C, H, W) with a filter bank (F, C, KH, KW), zero padding."""
+    cp = cupy_module()
+    images = _require_gpu(images, "images")
+    bank = _require_gpu(bank, "bank").astype(images.dtype, copy=False)
+    B, C, H, W = images.shape
+    F, _, KH, KW = bank.shape
+    py, px = check_pair(padding, "padding")
+    OH, OW = H + 2 * py - KH + 1, W + 2 * px - KW + 1
+    out = cp.empty((B, F, OH, OW), dtype=images.dtype)
+    args = (images, bank, out, *map(np.int32, (B, C, H, W, F, KH, KW, py, px, OH, OW)))
+    launch(kernel("filters", "wb_correlate2d", images.dtype), out.size, args)
+    return out
+
+
+# ---------------------------------------------------------------- conv / fc
+def _conv_geometry(tmap, weight, stride, padding):
+    B, C, H, W = tmap.shape
+    F, Cw, KH, KW = weight.shape
+    if C != Cw:
+        raise ValueError(f"weight has {Cw} input channels but the input has {C}")
+    sy, sx = check_pair(stride, "stride", min_value=1)
+    py, px = check_pair(padding, "padding")
+    OH, OW = _out_size(H, KH, sy, py, py), _out_size(W, KW, sx, px, px)
+    if OH < 1 or OW < 1:
+        raise ValueError(f"kernel {KH}x{KW} is larger than the padded input {H + 2 * py}x{W + 2 * px}")
+    return B, C, H, W, F, KH, KW, sy, sx, py, px, OH, OW
+
+
+def conv(wave, weight, stride=1, padding=0):
+    """Per-step potentials (B, T, F, OH, OW) of a cumulative wave (B, T, C, H, W)."""
+    cp = cupy_module()
+    wave = _require_gpu(wave, "wave")
+    weight = _require_gpu(weight, "weight")
+    T = wave.shape[1]
+    tmap = gather(wave)
+    g = _conv_geometry(tmap, weight, stride, padding)
+    B, F, OH, OW = g[0], g[4], g[11], g[12]
+    out = cp.empty((B, T, F, OH, OW), dtype=weight.dtype)
+    launch(kernel("conv", "wb_conv_dense", weight.dtype, T), B * F * OH * OW, (tmap, weight, out, *map(np.int32, g)))
+    return out
+
+
+def conv_fire_timemap(tmap, weight, threshold: float, T: int, stride=1, padding=0):
+    """Event-driven conv + fire: (out_tmap (B, F, OH, OW) int32, potential at first spike)."""
+    cp = cupy_module()
+    tmap = _require_gpu(tmap, "tmap").astype(cp.int32, copy=False)
+    weight = _require_gpu(weight, "weight")
+    g = _conv_geometry(tmap, weight, stride, padding)
+    B, F, OH, OW = g[0], g[4], g[11], g[12]
+    out_t = cp.empty((B, F, OH, OW), dtype=cp.int32)
+    out_v = cp.empty((B, F, OH, OW), dtype=weight.dtype)
+    real = weight.dtype.type(threshold)
+    args = (tmap, weight, out_t, out_v, real, *map(np.int32, g))
+    launch(kernel("conv", "wb_conv_fire", weight.dtype, T), B * F * OH * OW, args)
+    return out_t, out_v
+
+
+def fc(wave, weight):
+    """Per-step potentials (B, T, M) of a wave (B, T, N) (or (B, T, C, H, W), flattened)."""
+    wave = _require_gpu(wave, "wave")
+    B, T = wave.shape[:2]
+    flat = wave.reshape(B, T, -1, 1, 1)
+    M, N = weight.shape
+    pot = conv(flat, _require_gpu(weight, "weight").reshape(M, N, 1, 1))
+    return pot.reshape(B, T, M)
+
+
+# ---------------------------------------------------------------- fire
+def first_spike(potentials, threshold: float = 0.0):
+    """(tmap, spike potential) of per-step potentials (B, T, ...)."""
+    cp = cupy_module()
+    pot = _require_gpu(potentials, "potentials")
+    B, T = pot.shape[:2]
+    n = int(np.prod(pot.shape[2:]))
+    tmap = cp.empty((B,) + pot.shape[2:], dtype=cp.int32)
+    spk = cp.empty((B,) + pot.shape[2:], dtype=pot.dtype)
+    args = (pot, tmap, spk, np.uintp(0), pot.dtype.type(threshold), np.int32(B), np.int32(T), np.int64(n))
+    launch(kernel("fire", "wb_first_spike", pot.dtype), B * n, args)
+    return tmap, spk
+
+
+def fire(potentials, threshold: float = 0.0, method: str = "rank"):
+    """Spike-wave (B, T, ...) uint8 from potentials: cumulative rank firing or rate (counts)."""
+    cp = cupy_module()
+    pot = _require_gpu(potentials, "potentials")
+    B, T = pot.shape[:2]
+    n = int(np.prod(pot.shape[2:]))
+    wave = cp.empty(pot.shape, dtype=cp.uint8)
+    thr = pot.dtype.type(threshold)
+    if method == "rank":
+        tmap = cp.empty((B, n), dtype=cp.int32)
+        spk = cp.empty((B, n), dtype=pot.dtype)
+        args = (pot, tmap, spk, wave, thr, np.int32(B), np.int32(T), np.int64(n))
+        launch(kernel("fire", "wb_first_spike", pot.dtype), B * n, args)
+    elif method == "rate":
+        if threshold <= 0:
+            raise ValueError(f"threshold must be > 0 for rate firing, got {threshold}")
+        launch(kernel("fire", "wb_fire_rate", pot.dtype), B * n, (pot, wave, thr, np.int32(B), np.int32(T), np.int64(n)))
+    else:
+        raise ValueError(f"method must be 'rank' or 'rate', got {method!r}")
+    return wave
+
+
+def threshold(potentials, threshold: float, value: float = 0.0):
+    """Copy of ``potentials`` with entries <= threshold replaced by ``value``."""
+    out = _require_gpu(potentials, "potentials").copy()
+    t = out.dtype.type
+    launch(kernel("fire", "wb_threshold", out.dtype), out.size, (out, t(threshold), t(value), np.int64(out.size)))
+    return out
+
+
+def quantize(x, lower: float, middle: float, upper: float):
+    """Copy of ``x`` with entries < middle set to lower, others to upper."""
+    out = _require_gpu(x, "x").copy()
+    t = out.dtype.type
+    args = (out, t(lower), t(middle), t(upper), np.int64(out.size))
+    launch(kernel("fire", "wb_quantize", out.dtype), out.size, args)
+    return out
+
+
+# ---------------------------------------------------------------- inhibit
+def _inhibit_winner(tmap, spike_pot, T):
+    cp = cupy_module()
+    B, C, H, W = tmap.shape
+    winner = cp.empty((B, H * W), dtype=cp.int32)
+    args = (tmap, spike_pot, winner, np.int32(B), np.int32(C), np.int64(H * W), np.int32(T))
+    launch(kernel("inhibit", "wb_inhibit_winner", spike_pot.dtype), B * H * W, args)
+    return winner
+
+
+def inhibit_timemap(tmap, spike_pot, T: int):
+    """Event-driven pointwise inhibition: losers become never-fired (time T, potential 0)."""
+    cp = cupy_module()
+    tmap = _require_gpu(tmap, "tmap").astype(cp.int32, copy=True)
+    spk = _require_gpu(spike_pot, "spike_pot").copy()
+    B, C, H, W = tmap.shape
+    winner = _inhibit_winner(tmap, spk, T)
+    args = (tmap, spk, winner, np.int32(B), np.int32(C), np.int64(H * W), np.int32(T))
+    launch(kernel("inhibit", "wb_inhibit_timemap", spk.dtype), tmap.size, args)
+    return tmap, spk
+
+
+def inhibit(potentials, threshold: float = 0.0):
+    """Dense pointwise inhibition on potentials (B, T, C, H, W) (a copy)."""
+    pot = _require_gpu(potentials, "potentials").copy()
+    B, T, C, H, W = pot.shape
+    tmap, spk = first_spike(pot, threshold)
+    winner = _inhibit_winner(tmap, spk, T)
+    args = (pot, winner, np.int32(B), np.int32(T), np.int32(C), np.int64(H * W))
+    launch(kernel("inhibit", "wb_inhibit_dense", pot.dtype), pot.size, args)
+    return pot
+
+
+# ---------------------------------------------------------------- k-WTA
+def conv_wta_timemap(tmap, spike_pot, radius, count: int, T: int):
+    """Winners (n, 5) int32 rows (batch, feature, time, y, x) from a time map pair."""
+    cp = cupy_module()
+    tmap = _require_gpu(tmap, "tmap").astype(cp.int32, copy=False)
+    spk = _require_gpu(spike_pot, "spike_pot")
+    B, C, H, W = tmap.shape
+    ry, rx = check_pair(radius, "radius")
+    excluded = cp.zeros(tmap.shape, dtype=cp.uint8)
+    rows = cp.empty((B, count, 5), dtype=cp.int32)
+    args = (tmap, spk, excluded, rows, *map(np.int32, (C, H, W, T, ry, rx, count)))
+    kernel("wta", "wb_conv_wta", spk.dtype)((B,), (256,), args)
+    rows = rows.reshape(-1, 5)
+    return rows[rows[:, 0] >= 0]
+
+
+def conv_wta(potentials, radius, count: int, threshold: float = 0.0):
+    """Winners from dense potentials (B, T, C, H, W)."""
+    T = potentials.shape[1]
+    tmap, spk = first_spike(potentials, threshold)
+    return conv_wta_timemap(tmap, spk, radius, count, T)
+
+
+def fc_wta(potentials, count: int, threshold: float = 0.0):
+    """Winners (n, 5) from FC potentials (B, T, N): rows (batch, neuron, time, 0, 0)."""
+    B, T, N = potentials.shape
+    return conv_wta(potentials.reshape(B, T, N, 1, 1), 0, count, threshold)
+
+
+# ---------------------------------------------------------------- STDP
+def stdp_update(weight, pre_tmap, winners, a_plus, a_minus, *, stabilize=True, lower=0.0, upper=1.0, stride=1, padding=0):
+    """In-place STDP on ``weight`` (F, C, KH, KW) from winners (n, 5) and the presynaptic
+    time map (B, C, H, W); ``a_plus`` / ``a_minus`` are per-winner arrays (R-STDP)."""
+    cp = cupy_module()
+    if not (is_cupy_array(weight) and weight.flags.c_contiguous):
+        raise TypeError("weight must be a C-contiguous cupy.ndarray (it is updated in place)")
+    pre = _require_gpu(pre_tmap, "pre_tmap").astype(cp.int32, copy=False)
+    win = _require_gpu(winners, "winners").astype(cp.int32, copy=False)
+    F, C, KH, KW = weight.shape
+    _, _, H, W = pre.shape
+    sy, sx = check_pair(stride, "stride", min_value=1)
+    py, px = check_pair(padding, "padding")
+    ap = cp.asarray(a_plus, dtype=weight.dtype).reshape(-1)
+    am = cp.asarray(a_minus, dtype=weight.dtype).reshape(-1)
+    n = int(win.shape[0])
+    if ap.size == 1:
+        ap, am = cp.full(n, ap.item(), weight.dtype), cp.full(n, am.item(), weight.dtype)
+    t = weight.dtype.type
+    args = (weight, pre, win, ap, am, np.int32(n), np.int32(bool(stabilize)), t(lower), t(upper),
+            *map(np.int32, (F, C, H, W, KH, KW, sy, sx, py, px)))
+    launch(kernel("stdp", "wb_stdp", weight.dtype), weight.size, args)
+    return weight
+
+
+# ---------------------------------------------------------------- pool / pad
+def pool_timemap(tmap, kernel_size, stride=None, padding=0, T: int | None = None):
+    """Max pooling of a cumulative wave, on its time map: minimum time per window."""
+    cp = cupy_module()
+    tmap = _require_gpu(tmap, "tmap").astype(cp.int32, copy=False)
+    B, C, H, W = tmap.shape
+    ky, kx = check_pair(kernel_size, "kernel", min_value=1)
+    sy, sx = check_pair(stride if stride is not None else kernel_size, "stride", min_value=1)
+    py, px = check_pair(padding, "padding")
+    OH, OW = _out_size(H, ky, sy, py, py), _out_size(W, kx, sx, px, px)
+    never = int(tmap.max()) + 1 if T is None else T
+    out = cp.empty((B, C, OH, OW), dtype=cp.int32)
+    args = (tmap, out, *map(np.int32, (B * C, H, W, ky, kx, sy, sx, py, px, OH, OW, never)))
+    launch(kernel("pool", "wb_pool_timemap"), out.size, args)
+    return out
+
+
+def pad_timemap(tmap, padding, T: int):
+    """Pad a time map with never-firing (time T) neurons; padding int or (y, x)."""
+    cp = cupy_module()
+    tmap = _require_gpu(tmap, "tmap").astype(cp.int32, copy=False)
+    B, C, H, W = tmap.shape
+    py, px = check_pair(padding, "padding")
+    OH, OW = H + 2 * py, W + 2 * px
+    out = cp.empty((B, C, OH, OW), dtype=cp.int32)
+    args = (tmap, out, *map(np.int32, (B * C, H, W, py, px, OH, OW, T)))
+    launch(kernel("pool", "wb_pad_timemap"), out.size, args)
+    return out
+
+
+def max_pool(wave, kernel_size, stride=None, padding=0):
+    """Max pooling of a cumulative wave (B, T, C, H, W): earliest spike wins."""
+    T = wave.shape[1]
+    return scatter(pool_timemap(gather(wave), kernel_size, stride, padding, T), T)
