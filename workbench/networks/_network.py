@@ -1,0 +1,305 @@
+"""A small composable network API: a front end, rank-order coding, and stacked layers.
+
+A :class:`Network` is a front end (a filter bank from :mod:`workbench.snn` and optional
+normalisation), rank-order coding into ``T`` steps, and a list of :mod:`._layers` blocks.
+Training is layer-wise: the input of the layer being trained is computed once from the
+frozen layers below and cached (compactly, one byte per neuron), then reused every epoch.
+Checkpoints are written atomically and training resumes from them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import snn
+from .._validation import FLOAT_DTYPES, check_array, check_int
+from ._layers import ConvLayer, DecisionLayer, Layer, layer_from_spec
+
+__all__ = ["Frontend", "Network", "TrainingLog"]
+
+CHECKPOINT_FORMAT = 1
+
+
+@dataclass
+class Frontend:
+    """Image front end: a filter bank of :mod:`workbench.snn` plus optional steps.
+
+    Parameters
+    ----------
+    filter : str
+        Name of a filter-bank class in :mod:`workbench.snn` (``"DoG"``, ``"Gabor"``, ``"LoG"``),
+        or ``"none"``.
+    filter_args : dict
+        Its constructor arguments (JSON-serialisable, so checkpoints can rebuild it).
+    local_normalization : int or None
+        Radius of :func:`workbench.snn.local_normalize` applied after the filter.
+    lateral_inhibition : bool
+        Apply :func:`workbench.snn.lateral_inhibition` (Mozafari et al. 2018 front end).
+    """
+
+    filter: str = "DoG"
+    filter_args: dict[str, Any] = field(default_factory=dict)
+    local_normalization: int | None = None
+    lateral_inhibition: bool = False
+
+    def __post_init__(self) -> None:
+        self._bank = None if self.filter == "none" else getattr(snn, self.filter)(**self.filter_args)
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        x = images if self._bank is None else self._bank(images)
+        if self.local_normalization:
+            x = snn.local_normalize(x, self.local_normalization)
+        if self.lateral_inhibition:
+            x = snn.lateral_inhibition(x)
+        return np.ascontiguousarray(x)
+
+    def spec(self) -> dict[str, Any]:
+        return {
+            "filter": self.filter,
+            "filter_args": self.filter_args,
+            "local_normalization": self.local_normalization,
+            "lateral_inhibition": self.lateral_inhibition,
+        }
+
+
+@dataclass
+class TrainingLog:
+    """Per-epoch metrics, appended to a CSV file when ``path`` is given."""
+
+    path: Path | None = None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def append(self, **row: Any) -> None:
+        self.rows.append(row)
+        if self.path is None:
+            return
+        new = not self.path.exists()
+        with open(self.path, "a", encoding="utf-8") as f:
+            if new:
+                f.write(",".join(row) + "\n")
+            f.write(",".join(f"{v:.6g}" if isinstance(v, float) else str(v) for v in row.values()) + "\n")
+
+
+def _as_batches(n: int, batch_size: int, order: np.ndarray | None = None):
+    idx = np.arange(n) if order is None else order
+    for start in range(0, n, batch_size):
+        yield idx[start : start + batch_size]
+
+
+def _compact(tmap: np.ndarray, T: int) -> np.ndarray:
+    # Cached time maps take one byte per neuron when T fits (it does for rank coding).
+    return tmap.astype(np.uint8) if T < 255 else tmap
+
+
+def _progress(iterable, total: int, desc: str, enabled: bool):
+    if not enabled:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, unit="batch", leave=False)
+
+
+class Network:
+    """Front end + rank-order coding + layers, on first-spike time maps.
+
+    Parameters
+    ----------
+    frontend : Frontend
+    layers : sequence of Layer
+    T : int
+        Number of time steps of the rank-order code.
+    name : str
+    meta : dict, optional
+        Free-form, JSON-serialisable information stored in checkpoints (e.g. citation).
+
+    Examples
+    --------
+    A two-layer STDP network in a few lines::
+
+        from workbench import networks as nw
+        net = nw.Network(
+            nw.Frontend("DoG", {"size": 3, "filters": [(1.0, 2.0), (2.0, 1.0)], "pad": 3}),
+            [nw.ConvLayer(2, 16, 5, threshold=10, padding=2), nw.PoolLayer(2, 2),
+             nw.ConvLayer(16, 32, 3, threshold=8, padding=1), nw.GlobalPool()],
+            T=15,
+        )
+        net.train_layer(0, images, epochs=1)
+        features = net.transform(images)          # per-layer first-spike time maps
+    """
+
+    def __init__(self, frontend: Frontend, layers: Sequence[Layer], T: int = 15, name: str = "network",
+                 meta: dict[str, Any] | None = None) -> None:
+        self.frontend = frontend
+        self.layers = list(layers)
+        self.T = check_int(T, "T", min_value=1, max_value=254)
+        self.name = name
+        self.meta = dict(meta or {})
+        self.progress_state: dict[str, Any] = {"layer": 0, "epoch": 0}
+
+    # ------------------------------------------------------------ inference
+    def encode(self, images: np.ndarray) -> np.ndarray:
+        """Front end + rank-order coding: images (B, C, H, W) -> time map int32."""
+        images = check_array(images, "images", ndim=4, dtypes=FLOAT_DTYPES, finite=True, min_shape=(1, 1, 1, 1))
+        return snn.sparse.code(self.frontend(images), self.T)
+
+    def _run(self, tmap: np.ndarray, start: int, stop: int, keep: bool = False) -> list[np.ndarray]:
+        outputs = []
+        for layer in self.layers[start:stop]:
+            tmap = layer.forward(np.ascontiguousarray(tmap, dtype=np.int32), self.T)
+            if keep:
+                outputs.append(tmap)
+        return outputs if keep else [tmap]
+
+    def transform(self, images: np.ndarray, batch_size: int = 256, progress: bool = False) -> list[np.ndarray]:
+        """First-spike time maps of every layer, ``[layer 0 output, layer 1 output, ...]``."""
+        per_layer: list[list[np.ndarray]] = [[] for _ in self.layers]
+        n = images.shape[0]
+        for idx in _progress(_as_batches(n, batch_size), -(-n // batch_size), "forward", progress):
+            outs = self._run(self.encode(images[idx]), 0, len(self.layers), keep=True)
+            for store, out in zip(per_layer, outs):
+                store.append(out)
+        return [np.concatenate(s) for s in per_layer]
+
+    def layer_input(self, images: np.ndarray, index: int, batch_size: int = 256, progress: bool = False) -> np.ndarray:
+        """Input time map of layer ``index`` for all images (compact dtype), computed once."""
+        chunks = []
+        n = images.shape[0]
+        for idx in _progress(_as_batches(n, batch_size), -(-n // batch_size), f"cache input of layer {index}", progress):
+            chunks.append(_compact(self._run(self.encode(images[idx]), 0, index)[0], self.T))
+        return np.concatenate(chunks)
+
+    # ------------------------------------------------------------ training
+    def train_layer(
+        self,
+        index: int,
+        images: np.ndarray,
+        labels: np.ndarray | None = None,
+        *,
+        epochs: int = 1,
+        batch_size: int = 32,
+        seed: int = 0,
+        checkpoint: str | os.PathLike | None = None,
+        log: TrainingLog | None = None,
+        progress: bool = False,
+        cached_input: np.ndarray | None = None,
+        stop_convergence: float | None = None,
+        callback: Callable[[int, dict[str, Any]], None] | None = None,
+    ) -> TrainingLog:
+        """Train layer ``index`` (earlier layers frozen) for ``epochs`` passes.
+
+        Resumes from ``self.progress_state`` (restored by :meth:`load`): epochs already done
+        for this layer are skipped.  The sample order of epoch ``e`` is a permutation drawn
+        from ``seed + e``, so a resumed run is identical to an uninterrupted one.  After every
+        epoch the checkpoint (if given) is rewritten atomically.
+
+        Returns
+        -------
+        TrainingLog
+            One row per epoch: layer, epoch, seconds, convergence or accuracy.
+        """
+        layer = self.layers[index]
+        if not layer.trainable:
+            raise ValueError(f"layer {index} ({type(layer).__name__}) has no learnable weights")
+        if isinstance(layer, DecisionLayer) and labels is None:
+            raise ValueError("training the decision layer needs labels")
+        log = log or TrainingLog()
+        start_epoch = self.progress_state["epoch"] if self.progress_state["layer"] == index else 0
+        if self.progress_state["layer"] > index:
+            return log  # already trained in a resumed run
+        inputs = cached_input if cached_input is not None else self.layer_input(images, index, progress=progress)
+        n = inputs.shape[0]
+        for epoch in range(start_epoch, epochs):
+            t0 = time.perf_counter()
+            order = np.random.default_rng(seed + epoch).permutation(n)
+            hits = 0
+            for idx in _progress(_as_batches(n, batch_size, order), -(-n // batch_size), f"layer {index} epoch {epoch + 1}/{epochs}", progress):
+                batch = np.ascontiguousarray(inputs[idx], dtype=np.int32)
+                if isinstance(layer, DecisionLayer):
+                    hits += int((layer.predict(batch, self.T) == labels[idx]).sum())
+                    layer.learn(batch, self.T, labels[idx])
+                else:
+                    layer.learn(batch, self.T)
+            row: dict[str, Any] = {"layer": index, "epoch": epoch + 1, "seconds": time.perf_counter() - t0}
+            if isinstance(layer, DecisionLayer):
+                layer.hit_rate = hits / n
+                row["train_accuracy"] = layer.hit_rate
+            elif isinstance(layer, ConvLayer):
+                row["convergence"] = layer.convergence()
+            log.append(**row)
+            self.progress_state = {"layer": index, "epoch": epoch + 1}
+            if checkpoint is not None:
+                self.save(checkpoint)
+            if callback is not None:
+                callback(epoch, row)
+            if stop_convergence is not None and row.get("convergence", 1.0) < stop_convergence:
+                break
+        self.progress_state = {"layer": index + 1, "epoch": 0}
+        if checkpoint is not None:
+            self.save(checkpoint)
+        return log
+
+    # ------------------------------------------------------------ persistence
+    def spec(self) -> dict[str, Any]:
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "name": self.name,
+            "T": self.T,
+            "frontend": self.frontend.spec(),
+            "layers": [layer.spec() for layer in self.layers],
+            "meta": self.meta,
+            "progress": self.progress_state,
+        }
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the network (architecture, weights, training progress) to one ``.npz`` file.
+
+        The file is written to a temporary name in the same folder and renamed, so an
+        interrupted save never leaves a truncated checkpoint.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {"spec": np.frombuffer(json.dumps(self.spec()).encode(), dtype=np.uint8)}
+        for i, layer in enumerate(self.layers):
+            for key, value in layer.state().items():
+                arrays[f"layer{i}/{key}"] = np.asarray(value)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Network:
+        """Rebuild a network saved by :meth:`save`."""
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"checkpoint not found: {path}")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                spec = json.loads(bytes(data["spec"]).decode())
+                arrays = {k: data[k] for k in data.files if k != "spec"}
+        except (ValueError, OSError, KeyError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path} is not a readable workbench checkpoint ({exc})") from exc
+        if spec.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"{path}: unsupported checkpoint format {spec.get('format')!r}")
+        frontend = Frontend(**spec["frontend"])
+        layers = [layer_from_spec(s) for s in spec["layers"]]
+        for i, layer in enumerate(layers):
+            prefix = f"layer{i}/"
+            layer.load_state({k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
+        net = cls(frontend, layers, spec["T"], spec["name"], spec.get("meta"))
+        net.progress_state = dict(spec.get("progress", {"layer": 0, "epoch": 0}))
+        return net
