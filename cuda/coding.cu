@@ -29,14 +29,20 @@ extern "C" __global__ void wb_scatter(const int* __restrict__ tmap, unsigned cha
 
 // Rank coding, given each sample's values sorted in descending order (order[b, r] = index of
 // the r-th largest value) and the count n_active[b] of values above the sample's minimum:
-// rank r < n_active[b] fires at step floor(r * T / n_active[b]); the rest never fire.
+// rank r < n_active[b] fires at step trunc(r * ((T + 1e-5) / n_active[b])) in float32, the
+// CPU core's (and Spyker's) arithmetic, so bins agree bit for bit; the rest never fire.
 extern "C" __global__ void wb_rank_times(const long long* __restrict__ order, const int* __restrict__ n_active,
                                          int* __restrict__ tmap, int B, int T, idx_t N) {
     idx_t i = (idx_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= (idx_t)B * N) return;
     idx_t b = i / N, r = i % N;
     int na = n_active[b];
-    int t = (r < na) ? (int)((r * (idx_t)T) / na) : T;
+    int t = T;
+    if (r < na) {
+        float scale = __fdiv_rn((float)T + 1e-5f, (float)na);
+        t = (int)__fmul_rn((float)r, scale);
+        if (t > T) t = T;  // as the CPU core: rounding may push the last ranks to "never"
+    }
     tmap[b * N + order[i]] = t;
 }
 

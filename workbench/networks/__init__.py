@@ -10,9 +10,13 @@ This package is part of the simulator: it never imports the analysis layer.
 
 from ._layers import ConvLayer, DecisionLayer, GlobalPool, Layer, PoolLayer
 from ._network import Frontend, Network, TrainingLog
+from ._published import RECIPES, Recipe, build
 from ._readout import SVMReadout, global_max_potentials, layer_representations
 
 __all__ = [
+    "RECIPES",
+    "Recipe",
+    "build",
     "ConvLayer",
     "DecisionLayer",
     "Frontend",

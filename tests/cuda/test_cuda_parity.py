@@ -1,0 +1,132 @@
+"""GPU parity: every CUDA op against the CPU core on random and edge-case inputs.
+
+Spikes, time maps and winners must be identical; potentials and weights agree to 1e-5
+relative.  Skipped (with the reason) where CuPy or a CUDA device is missing.
+"""
+
+import numpy as np
+import pytest
+
+from workbench import snn
+from workbench.cuda import _runtime
+
+pytestmark = [
+    pytest.mark.gpu,
+    pytest.mark.skipif(not _runtime.gpu_available(), reason="no CUDA device (or CuPy missing): GPU parity not run"),
+]
+
+RTOL = 1e-5
+
+
+@pytest.fixture(scope="module")
+def cp():
+    import cupy
+
+    return cupy
+
+
+@pytest.fixture(scope="module")
+def gpu():
+    from workbench import cuda
+
+    return cuda
+
+
+def _tmap(rng, shape, T, p_silent=0.3):
+    t = rng.integers(0, T, shape).astype(np.int32)
+    t[rng.random(shape) < p_silent] = T
+    return t
+
+
+SHAPES = [(1, 1, 1, 1), (2, 3, 7, 9), (4, 6, 28, 28)]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("T", [1, 15])
+def test_coding(cp, gpu, rng, shape, T):
+    images = rng.random(shape).astype(np.float32)
+    images[..., :1] = 0.5  # ties
+    np.testing.assert_array_equal(cp.asnumpy(gpu.rank_code_timemap(cp.asarray(images), T)), snn.rank_code_timemap(images, T))
+    zero = np.zeros(shape, np.float32)
+    np.testing.assert_array_equal(cp.asnumpy(gpu.rank_code_timemap(cp.asarray(zero), T)), snn.rank_code_timemap(zero, T))
+    wave = snn.rank_code(images, T)
+    np.testing.assert_array_equal(cp.asnumpy(gpu.gather(cp.asarray(wave))), snn.gather(wave))
+    tm = snn.gather(wave)
+    np.testing.assert_array_equal(cp.asnumpy(gpu.scatter(cp.asarray(tm), T)), snn.scatter(tm, T))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("shape", "kernel", "stride", "padding"), [((1, 1, 1, 1), 1, 1, 0), ((2, 3, 9, 8), 3, 1, 1), ((3, 6, 28, 28), 5, 2, 2)])
+def test_conv_dense_and_event(cp, gpu, rng, dtype, shape, kernel, stride, padding):
+    T = 15
+    tm = _tmap(rng, shape, T)
+    w = rng.normal(0.5, 0.3, (5, shape[1], kernel, kernel)).astype(dtype)
+    wave = snn.scatter(tm, T)
+    ref = snn.conv(wave, w, stride, padding)
+    got = cp.asnumpy(gpu.conv(cp.asarray(wave), cp.asarray(w), stride, padding))
+    np.testing.assert_allclose(got, ref, rtol=RTOL, atol=1e-5)
+    rt, rp = snn.conv_fire_timemap(tm, w, 1.0, T, stride, padding)
+    gt, gp = gpu.conv_fire_timemap(cp.asarray(tm), cp.asarray(w), 1.0, T, stride, padding)
+    np.testing.assert_array_equal(cp.asnumpy(gt), rt)
+    np.testing.assert_allclose(cp.asnumpy(gp), rp, rtol=RTOL, atol=1e-5)
+
+
+def test_fc(cp, gpu, rng):
+    T = 10
+    wave = snn.scatter(_tmap(rng, (3, 40), T), T)
+    w = rng.random((7, 40)).astype(np.float32)
+    np.testing.assert_allclose(cp.asnumpy(gpu.fc(cp.asarray(wave), cp.asarray(w))), snn.fc(wave, w), rtol=RTOL, atol=1e-5)
+
+
+@pytest.mark.parametrize("threshold", [0.0, 2.0])
+def test_fire_inhibit_wta(cp, gpu, rng, threshold):
+    T = 8
+    # small integers: many ties in time and potential
+    pot = np.cumsum(rng.integers(0, 2, (3, T, 5, 9, 9)), axis=1).astype(np.float32)
+    np.testing.assert_array_equal(cp.asnumpy(gpu.fire(cp.asarray(pot), threshold)), snn.fire(pot, threshold))
+    ct, cs = snn.first_spike(pot, threshold)
+    gt, gs = gpu.first_spike(cp.asarray(pot), threshold)
+    np.testing.assert_array_equal(cp.asnumpy(gt), ct)
+    np.testing.assert_array_equal(cp.asnumpy(gs), cs)
+    np.testing.assert_array_equal(cp.asnumpy(gpu.inhibit(cp.asarray(pot), threshold)), snn.inhibit(pot, threshold))
+    it, ip = snn.inhibit_timemap(ct, cs, T)
+    jt, jp = gpu.inhibit_timemap(cp.asarray(ct), cp.asarray(cs), T)
+    np.testing.assert_array_equal(cp.asnumpy(jt), it)
+    np.testing.assert_array_equal(cp.asnumpy(jp), ip)
+    for radius, count in [(0, 1), (1, 3), (2, 20)]:
+        ref = snn.conv_wta(pot, radius, count, threshold)
+        got = cp.asnumpy(gpu.conv_wta(cp.asarray(pot), radius, count, threshold))
+        np.testing.assert_array_equal(got, ref)
+        ref_t = snn.conv_wta_timemap(ct, cs, radius, count, T)
+        got_t = cp.asnumpy(gpu.conv_wta_timemap(cp.asarray(ct), cp.asarray(cs), radius, count, T))
+        np.testing.assert_array_equal(got_t, ref_t)
+
+
+def test_all_zero_input_gives_no_winners(cp, gpu):
+    pot = np.zeros((2, 4, 3, 5, 5), np.float32)
+    assert len(gpu.conv_wta(cp.asarray(pot), 1, 3)) == 0 == len(snn.conv_wta(pot, 1, 3))
+
+
+@pytest.mark.parametrize("stabilize", [True, False])
+def test_stdp(cp, gpu, rng, stabilize):
+    T = 15
+    pre = _tmap(rng, (4, 3, 12, 12), T)
+    layer = snn.Conv(3, 6, 5, padding=2, mean=0.6, std=0.1, seed=1)
+    w_gpu = cp.asarray(layer.weight)
+    out, pot = snn.conv_fire_timemap(pre, layer.weight, 2.0, T, 1, 2)
+    winners = snn.conv_wta_timemap(out, pot, 2, 3, T)
+    config = snn.STDPConfig(0.05, -0.04, stabilize=stabilize)
+    snn.stdp(layer, pre, winners, config)
+    gpu.stdp_update(w_gpu, cp.asarray(pre), cp.asarray(winners), 0.05, -0.04, stabilize=stabilize, padding=2)
+    np.testing.assert_allclose(cp.asnumpy(w_gpu), layer.weight, rtol=RTOL, atol=1e-6)
+
+
+@pytest.mark.parametrize(("kernel", "stride", "padding"), [(2, 2, 0), (3, 3, 1), (2, 1, 1)])
+def test_pool_and_pad(cp, gpu, rng, kernel, stride, padding):
+    T = 9
+    tm = _tmap(rng, (2, 3, 11, 10), T)
+    ref = snn.pool_timemap(tm, kernel, stride, padding, T)
+    np.testing.assert_array_equal(cp.asnumpy(gpu.pool_timemap(cp.asarray(tm), kernel, stride, padding, T)), ref)
+    np.testing.assert_array_equal(cp.asnumpy(gpu.pad_timemap(cp.asarray(tm), padding, T)), snn.pad_timemap(tm, padding, T))
+    wave = snn.scatter(tm, T)
+    np.testing.assert_array_equal(cp.asnumpy(gpu.max_pool(cp.asarray(wave), kernel, stride, padding)), snn.max_pool(wave, kernel, stride, padding))

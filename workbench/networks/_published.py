@@ -1,0 +1,162 @@
+"""The published networks, written in the composable API.
+
+Hyperparameters are those stated in the papers; where a paper leaves a value open (the
+number of time steps, k-WTA sizes, epochs), the value used by SpykeTorch's public
+reproductions is taken, and marked "(our choice)" otherwise.
+
+References
+----------
+Kheradpisheh, Ganjtabesh, Thorpe & Masquelier (2018). STDP-based spiking deep
+convolutional neural networks for object recognition. Neural Networks 99, 56-67.
+Mozafari, Kheradpisheh, Masquelier, Nowzari-Dalini & Ganjtabesh (2018). First-spike-based
+visual categorization using reward-modulated STDP. IEEE TNNLS 29(12), 6178-6190.
+Mozafari, Ganjtabesh, Nowzari-Dalini, Thorpe & Masquelier (2019). Bio-inspired digit
+recognition using reward-modulated spike-timing-dependent plasticity in deep
+convolutional networks. Pattern Recognition 94, 87-95.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ._layers import ConvLayer, DecisionLayer, GlobalPool, PoolLayer
+from ._network import Frontend, Network
+
+__all__ = ["Recipe", "RECIPES", "build"]
+
+# Gabor orientations of Mozafari et al. (2018): 4 orientations (degrees).
+_GABOR4 = [(2.0, theta, 0.5, 4.0, 0.0) for theta in (0.0, 45.0, 90.0, 135.0)]
+_DOG_ON_OFF = [(1.0, 2.0), (2.0, 1.0)]  # on- and off-centre, sigma 1 and 2 (Kheradpisheh 2018)
+_DOG_MOZAFARI2019 = [(3 / 9, 6 / 9), (6 / 9, 3 / 9), (7 / 9, 14 / 9), (14 / 9, 7 / 9), (13 / 9, 26 / 9), (26 / 9, 13 / 9)]
+
+
+@dataclass
+class Recipe:
+    """A published network with its data set, training schedule and read-out.
+
+    Attributes
+    ----------
+    name : str
+    dataset : str
+        Registry name of the data set (see ``workbench data list``).
+    epochs : list of int
+        Training epochs of each trainable layer, bottom-up.
+    readout : {"svm", "decision"}
+    image_size : tuple of int or None
+        (height, width) the images are resized to, as the paper did.
+    citation : str
+    reported_accuracy : float
+        The accuracy the paper reports (percent) for this data set.
+    """
+
+    name: str
+    dataset: str
+    epochs: list[int]
+    readout: str
+    citation: str
+    reported_accuracy: float
+    image_size: tuple[int, int] | None = None
+    builder: object = field(default=None, repr=False)
+
+    def build(self, seed: int = 0) -> Network:
+        net = self.builder(seed)
+        net.meta.update({"recipe": self.name, "dataset": self.dataset, "readout": self.readout,
+                         "citation": self.citation, "reported_accuracy": self.reported_accuracy})
+        return net
+
+
+def _kheradpisheh_mnist(seed: int) -> Network:
+    # DoG 7x7 (half size 3), on/off, padding 3 keeps 28x28; conv1 30@5x5 thr 15; pool 2x2/2;
+    # conv2 100@5x5 thr 10; global pooling; linear SVM on conv2's max potentials.
+    return Network(
+        Frontend("DoG", {"size": 3, "filters": _DOG_ON_OFF, "pad": 3}),
+        [
+            ConvLayer(2, 30, 5, threshold=15.0, padding=2, wta_count=5, wta_radius=2, lr_factor=2.0, seed=seed),
+            PoolLayer(2, 2),
+            ConvLayer(30, 100, 5, threshold=10.0, padding=2, wta_count=8, wta_radius=1, lr_factor=2.0, seed=seed + 1),
+            GlobalPool(),
+        ],
+        T=15,
+        name="kheradpisheh2018-mnist",
+    )
+
+
+def _kheradpisheh_caltech(seed: int) -> Network:
+    # 160x250 grey images; DoG 7x7 on/off; conv1 4@5x5 thr 10; pool 7x7/6; conv2 20@17x17 thr 60;
+    # pool 5x5/5; conv3 10@5x5 thr 2; global pooling; SVM.
+    return Network(
+        Frontend("DoG", {"size": 3, "filters": _DOG_ON_OFF, "pad": 3}),
+        [
+            ConvLayer(2, 4, 5, threshold=10.0, padding=2, wta_count=1, wta_radius=0, seed=seed),
+            PoolLayer(7, 6),
+            ConvLayer(4, 20, 17, threshold=60.0, padding=8, wta_count=1, wta_radius=0, seed=seed + 1),
+            PoolLayer(5, 5),
+            ConvLayer(20, 10, 5, threshold=2.0, padding=2, wta_count=1, wta_radius=0, seed=seed + 2),
+            GlobalPool(),
+        ],
+        T=15,
+        name="kheradpisheh2018-caltech",
+    )
+
+
+def _mozafari2019_mnist(seed: int) -> Network:
+    # Six DoG filters 7x7, padding 3; conv1 6->30 5x5 pad 2 thr 15 (k=5, r=3); pool 2x2/2 pad 1;
+    # conv2 30->250 3x3 pad 1 thr 10 (k=8, r=1); pool 3x3/3 pad 1; decision 250->200 5x5,
+    # 20 neurons per digit, R-STDP (0.004, -0.003) reward, (-0.004, 0.0005) punishment.
+    return Network(
+        Frontend("DoG", {"size": 3, "filters": _DOG_MOZAFARI2019, "pad": 3}),
+        [
+            ConvLayer(6, 30, 5, threshold=15.0, padding=2, wta_count=5, wta_radius=3, seed=seed),
+            PoolLayer(2, 2, padding=1),
+            ConvLayer(30, 250, 3, threshold=10.0, padding=1, wta_count=8, wta_radius=1, seed=seed + 1),
+            PoolLayer(3, 3, padding=1),
+            DecisionLayer(250, 200, 5, n_classes=10, seed=seed + 2),
+        ],
+        T=15,
+        name="mozafari2019-mnist",
+    )
+
+
+def _mozafari2018(n_features: int, window: int, pool: int, threshold: float):
+    def build(seed: int) -> Network:
+        # Gabor (4 orientations) with lateral intensity inhibition, C1 max pooling, one
+        # S2 layer trained by R-STDP whose earliest spike (globally) is the decision.
+        return Network(
+            Frontend("Gabor", {"size": 2, "filters": _GABOR4, "pad": 2}, lateral_inhibition=True),
+            [
+                PoolLayer(pool, pool - 1 if pool > 2 else pool),
+                DecisionLayer(4, n_features, window, n_classes=2, a_reward_plus=0.005, a_reward_minus=-0.0025,
+                              a_punish_plus=-0.005, a_punish_minus=0.0025, seed=seed),
+            ],
+            T=15,
+            name="mozafari2018",
+        )
+
+    return build
+
+
+RECIPES: dict[str, Recipe] = {
+    r.name: r
+    for r in [
+        Recipe("kheradpisheh2018-mnist", "mnist", [2, 2], "svm",
+               "Kheradpisheh et al., Neural Networks 99:56-67 (2018)", 98.4, builder=_kheradpisheh_mnist),
+        Recipe("kheradpisheh2018-caltech", "caltech_face_motor", [2, 2, 2], "svm",
+               "Kheradpisheh et al., Neural Networks 99:56-67 (2018)", 99.1, image_size=(160, 250),
+               builder=_kheradpisheh_caltech),
+        Recipe("mozafari2019-mnist", "mnist", [2, 4, 100], "decision",
+               "Mozafari et al., Pattern Recognition 94:87-95 (2019)", 97.2, builder=_mozafari2019_mnist),
+        Recipe("mozafari2018-caltech", "caltech_face_motor", [40], "decision",
+               "Mozafari et al., IEEE TNNLS 29(12):6178-6190 (2018)", 98.9, image_size=(160, 250),
+               builder=_mozafari2018(20, 17, 7, 0.0)),
+        Recipe("mozafari2018-eth80", "eth80_cup_dog", [40], "decision",
+               "Mozafari et al., IEEE TNNLS 29(12):6178-6190 (2018)", float("nan"),
+               builder=_mozafari2018(20, 15, 5, 0.0)),
+    ]
+}
+
+
+def build(name: str, seed: int = 0) -> Network:
+    """Build a published network by recipe name (see :data:`RECIPES`)."""
+    if name not in RECIPES:
+        raise ValueError(f"unknown network {name!r}; known: {', '.join(RECIPES)}")
+    return RECIPES[name].build(seed)
