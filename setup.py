@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_py import build_py as _build_py
 
 HERE = Path(__file__).parent
 only = {n for n in os.environ.get("WORKBENCH_EXT", "").split(",") if n}
@@ -36,7 +37,38 @@ extensions = [
     if not only or pyx.stem in only
 ]
 
+
+# Files outside the package that wheels must carry: (source folder, glob, package folder).
+#   - the data-set registry, edited in the top-level ``datasets/`` folder;
+#   - the CUDA sources, compiled at run time by NVRTC (``workbench.cuda``).
+# An editable install reads both from the checkout directly.
+SHIPPED = [
+    ("datasets", "*.toml", ("workbench", "datasets", "registry")),
+    ("cuda", "*.cu", ("workbench", "cuda", "kernels")),
+    ("cuda", "*.cuh", ("workbench", "cuda", "kernels")),
+]
+
+
+class build_py(_build_py):
+    """Also copy the :data:`SHIPPED` files into the built package."""
+
+    def _shipped(self):
+        for folder, pattern, target in SHIPPED:
+            for src in sorted((HERE / folder).glob(pattern)):
+                yield src, Path(self.build_lib).joinpath(*target) / src.name
+
+    def run(self):
+        super().run()
+        for src, dst in self._shipped():
+            self.mkpath(str(dst.parent))
+            self.copy_file(str(src), str(dst))
+
+    def get_outputs(self, include_bytecode=True):
+        return super().get_outputs(include_bytecode) + [str(dst) for _, dst in self._shipped()]
+
+
 setup(
+    cmdclass={"build_py": build_py},
     ext_modules=cythonize(
         extensions,
         compiler_directives={

@@ -1,3 +1,161 @@
-"""Placeholder."""
+"""Firing: thresholding, quantisation, spike generation and first-spike extraction.
 
-__all__: list[str] = []
+Potentials are dense per-step membrane potentials ``(B, T, C, H, W)`` (FC: ``(B, T, N)``).
+The compiled loops live in :mod:`workbench._kernels.fire`; this module validates and
+dispatches.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._threads import get_num_threads
+from .._validation import FLOAT_DTYPES, TIME_DTYPE, WAVE_DTYPE, check_array, check_choice, check_float
+from .._kernels import fire as _k
+
+__all__ = ["threshold", "quantize", "fire", "first_spike"]
+
+# Below this many elements a parallel region costs more than it saves (thread wake-up is
+# tens of microseconds, far more on an oversubscribed machine), so small calls run serially.
+_PARALLEL_MIN_WORK = 1 << 16
+
+
+def _threads(work: int, batch: int) -> int:
+    """Thread count for a kernel over ``batch`` samples and ``work`` elements in total."""
+    if work < _PARALLEL_MIN_WORK:
+        return 1
+    return max(1, min(get_num_threads(), batch))
+
+
+def _check_potentials(potentials, name: str = "potentials") -> np.ndarray:
+    return check_array(potentials, name, ndim=(3, 5), dtypes=FLOAT_DTYPES, finite=True, min_shape=(1, 1, 1, 1, 1))
+
+
+def _flat(x: np.ndarray) -> np.ndarray:
+    """View ``(B, T, ...)`` as ``(B, T, N)`` (C-contiguous input, so no copy)."""
+    return x.reshape(x.shape[0], x.shape[1], -1)
+
+
+def threshold(potentials: np.ndarray, threshold: float, value: float = 0.0) -> np.ndarray:
+    """Replace every entry ``<= threshold`` by ``value``.
+
+    Parameters
+    ----------
+    potentials : ndarray of float32 or float64, any shape
+        Values to threshold.
+    threshold : float
+        Entries less than *or equal to* this are replaced (Spyker's rule).
+    value : float
+        Replacement value.
+
+    Returns
+    -------
+    ndarray, same shape and dtype as ``potentials``
+        A new array.
+
+    Notes
+    -----
+    Spyker 0.1.0 replaces ``input <= threshold`` (its docstring says "below"; its code and
+    behaviour use ``<=``); we match the behaviour.  Spyker works in place by default; this
+    function always returns a new array.  The comparison is done in the array's precision.
+    """
+    x = check_array(potentials, "potentials", dtypes=FLOAT_DTYPES, finite=True, contiguous=False)
+    th = x.dtype.type(check_float(threshold, "threshold"))
+    val = x.dtype.type(check_float(value, "value"))
+    return np.where(x <= th, val, x)
+
+
+def quantize(x: np.ndarray, lower: float, middle: float, upper: float) -> np.ndarray:
+    """Two-level quantisation: ``lower`` where ``x < middle``, else ``upper``.
+
+    Parameters
+    ----------
+    x : ndarray of float32 or float64, any shape
+    lower, middle, upper : float
+
+    Returns
+    -------
+    ndarray, same shape and dtype as ``x``
+        A new array (Spyker quantises in place by default).
+    """
+    x = check_array(x, "x", dtypes=FLOAT_DTYPES, finite=True, contiguous=False)
+    lo = x.dtype.type(check_float(lower, "lower"))
+    mid = x.dtype.type(check_float(middle, "middle"))
+    up = x.dtype.type(check_float(upper, "upper"))
+    return np.where(x < mid, lo, up)
+
+
+def fire(potentials: np.ndarray, threshold: float = 0.0, method: str = "rank") -> np.ndarray:
+    """Turn per-step potentials into a spike-wave.
+
+    Parameters
+    ----------
+    potentials : ndarray of float32 or float64, shape (B, T, C, H, W) or (B, T, N)
+        Per-step membrane potentials.
+    threshold : float
+        Firing threshold.
+    method : {"rank", "rate"}
+        ``"rank"``: a neuron fires at the first step where ``potential > threshold`` and
+        the wave is cumulative (1 from that step on).
+        ``"rate"``: Spyker's rate firing.  A neuron spikes at step ``t`` when its potential
+        exceeds the potential it had at its previous spike (0 before the first spike) by
+        more than ``threshold``; at most one spike per step.  The wave holds the cumulative
+        spike *count* (0, 1, 2, ...), so it is non-decreasing in time like a rank wave.
+
+    Returns
+    -------
+    wave : ndarray of uint8, same shape as ``potentials``
+
+    Notes
+    -----
+    Rank: Spyker 0.1.0 writes ``potential > threshold`` at each step independently.  For
+    potentials that never decrease in time (non-negative weights on a cumulative input
+    wave) that is the same as our output.  With signed weights potentials can fall back
+    below the threshold; Spyker's output then has 1 -> 0 transitions, ours stays 1 (the
+    wave stays cumulative, so :func:`first_spike` / ``gather`` are consistent with it).
+
+    Rate: same rule as Spyker 0.1.0 (``fire(..., code="rate")``), including the detail that
+    the reference level after a spike is the potential itself (not ``level + threshold``),
+    so it is not reset-by-subtraction.  ``T`` must be at most 255 so counts fit in uint8.
+    """
+    x = _check_potentials(potentials)
+    th = check_float(threshold, "threshold")
+    method = check_choice(method, "method", ("rank", "rate"))
+    flat = _flat(x)
+    out = np.empty(flat.shape, dtype=WAVE_DTYPE)
+    if method == "rank":
+        _k.rank_fire(flat, th, out, _threads(flat.size, flat.shape[0]))
+    else:
+        if x.shape[1] > 255:
+            raise ValueError(f"potentials must have at most 255 time steps for method='rate', got {x.shape[1]}")
+        level = np.zeros((flat.shape[0], flat.shape[2]), dtype=x.dtype)
+        _k.rate_fire(flat, th, level, out, _threads(flat.size, flat.shape[0]))
+    return out.reshape(x.shape)
+
+
+def first_spike(potentials: np.ndarray, threshold: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """First-spike time map and the potential at the first spike.
+
+    Parameters
+    ----------
+    potentials : ndarray of float32 or float64, shape (B, T, C, H, W) or (B, T, N)
+    threshold : float
+        A neuron fires at the first step with ``potential > threshold``.
+
+    Returns
+    -------
+    tmap : ndarray of int32, shape (B, C, H, W) or (B, N)
+        First step with ``potential > threshold``; ``T`` where it never happens.
+        Equals ``spyker.gather(potentials, threshold)``.
+    spike_potential : ndarray, dtype of ``potentials``, same shape as ``tmap``
+        Potential at the first-spike step; 0 where the neuron never fired.
+    """
+    x = _check_potentials(potentials)
+    th = check_float(threshold, "threshold")
+    flat = _flat(x)
+    B, T, N = flat.shape
+    tmap = np.full((B, N), T, dtype=TIME_DTYPE)
+    spike = np.zeros((B, N), dtype=x.dtype)
+    _k.first_spike(flat, th, tmap, spike, _threads(flat.size, B))
+    shape = (x.shape[0], *x.shape[2:])
+    return tmap.reshape(shape), spike.reshape(shape)

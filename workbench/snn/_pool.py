@@ -1,3 +1,245 @@
-"""Placeholder."""
+"""Spatial padding and pooling of spike-waves, images and first-spike time maps.
 
-__all__: list[str] = []
+Padding specifications follow Spyker 0.1.0's *behaviour* (checked on ``spyker.pad``):
+an int pads all four sides, a pair ``(py, px)`` pads top/bottom by ``py`` and left/right
+by ``px``, and a 4-sequence is ``(top, left, bottom, right)``.  (Spyker's docstring says
+``(width, height)`` and ``(left, right, top, bottom)``, but its code does the above.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from numbers import Integral
+
+import numpy as np
+
+from .._threads import get_num_threads
+from .._validation import FLOAT_DTYPES, TIME_DTYPE, WAVE_DTYPE, check_array, check_float, check_int, check_pair
+from .._kernels import pool as _k
+
+__all__ = ["pad", "pad_timemap", "max_pool", "rate_pool", "pool_timemap", "pool_output_shape"]
+
+PadSpec = int | Sequence[int]
+_PAD_DTYPES = (WAVE_DTYPE, TIME_DTYPE, *FLOAT_DTYPES)
+
+
+def _padding4(padding: PadSpec, name: str = "padding") -> tuple[int, int, int, int]:
+    """Normalise a padding spec to ``(top, bottom, left, right)`` (internal order)."""
+    if isinstance(padding, Integral) and not isinstance(padding, bool):
+        p = check_int(padding, name, min_value=0)
+        return (p, p, p, p)
+    if isinstance(padding, Sequence) and not isinstance(padding, str):
+        if len(padding) == 2:
+            py, px = check_pair(tuple(padding), name, min_value=0)
+            return (py, py, px, px)
+        if len(padding) == 4:
+            top, left, bottom, right = (check_int(v, name, min_value=0) for v in padding)
+            return (top, bottom, left, right)
+    raise TypeError(f"{name} must be an int, a pair (py, px) or 4 ints (top, left, bottom, right), got {padding!r}")
+
+
+def _pad_array(x: np.ndarray, pads: tuple[int, int, int, int], value) -> np.ndarray:
+    top, bottom, left, right = pads
+    if not any(pads):
+        return x
+    shape = (*x.shape[:-2], x.shape[-2] + top + bottom, x.shape[-1] + left + right)
+    out = np.full(shape, value, dtype=x.dtype)
+    out[..., top : top + x.shape[-2], left : left + x.shape[-1]] = x
+    return out
+
+
+def _pad_value(value, dtype: np.dtype, name: str = "value"):
+    value = check_float(value, name)
+    if dtype.kind in "ui":
+        info = np.iinfo(dtype)
+        if value != int(value) or not info.min <= value <= info.max:
+            raise ValueError(f"{name} must be an integer representable as {dtype.name}, got {value}")
+        return int(value)
+    return value
+
+
+def pad(x: np.ndarray, padding: PadSpec = 0, value: float = 0) -> np.ndarray:
+    """Pad the two spatial (last) axes of a wave, image batch, potentials or time map.
+
+    Parameters
+    ----------
+    x : ndarray, shape (B, C, H, W) or (B, T, C, H, W)
+        uint8 wave, int32 time map or float32/float64 images/potentials.
+    padding : int, (py, px) or (top, left, bottom, right)
+        Non-negative padding (Spyker's order, see the module docstring).
+    value : float
+        Fill value; must be representable in ``x.dtype`` (e.g. 0..255 for uint8).
+
+    Returns
+    -------
+    ndarray, shape (..., H + top + bottom, W + left + right)
+        A new array of ``x.dtype`` (``x`` itself is returned when the padding is all zero).
+
+    Notes
+    -----
+    For a time map the "never fired" fill is ``T``; use :func:`pad_timemap` for that.
+    """
+    x = check_array(x, "x", ndim=(4, 5), dtypes=_PAD_DTYPES, finite=True)
+    pads = _padding4(padding)
+    return _pad_array(x, pads, _pad_value(value, x.dtype))
+
+
+def pad_timemap(tmap: np.ndarray, padding: PadSpec, T: int | None = None) -> np.ndarray:
+    """Pad a first-spike time map with ``T`` ("never fires").
+
+    Parameters
+    ----------
+    tmap : ndarray of int32, shape (B, C, H, W)
+        First-spike steps in ``[0, T]``.
+    padding : int, (py, px) or (top, left, bottom, right)
+        As in :func:`pad`.
+    T : int, optional
+        Number of time steps.  Required when the padding is not all zero (a time map does
+        not carry ``T`` itself).
+
+    Returns
+    -------
+    ndarray of int32, shape (B, C, H + top + bottom, W + left + right)
+        Equal to ``gather(pad(scatter(tmap, T), padding))``.
+    """
+    tmap = check_array(tmap, "tmap", ndim=4, dtypes=(TIME_DTYPE,))
+    pads = _padding4(padding)
+    if not any(pads):
+        return tmap
+    if T is None:
+        raise ValueError("T is required to pad a time map (padding positions get time T)")
+    T = check_int(T, "T", min_value=1)
+    _check_times(tmap, T)
+    return _pad_array(tmap, pads, T)
+
+
+def _check_times(tmap: np.ndarray, T: int) -> None:
+    if tmap.size and (tmap.min() < 0 or tmap.max() > T):
+        raise ValueError(f"tmap values must lie in [0, T={T}], got [{tmap.min()}, {tmap.max()}]")
+
+
+def pool_output_shape(
+    height: int, width: int, kernel, stride=None, padding: PadSpec = 0
+) -> tuple[int, int]:
+    """Spatial output size ``(OH, OW)`` of a pooling: ``(H + pt + pb - kh) // sh + 1``."""
+    kh, kw = check_pair(kernel, "kernel", min_value=1)
+    sh, sw = check_pair(kernel if stride is None else stride, "stride", min_value=1)
+    top, bottom, left, right = _padding4(padding)
+    hp, wp = height + top + bottom, width + left + right
+    if hp < kh or wp < kw:
+        raise ValueError(f"kernel {(kh, kw)} is larger than the padded input {(hp, wp)}")
+    return (hp - kh) // sh + 1, (wp - kw) // sw + 1
+
+
+def _geometry(shape, kernel, stride, padding):
+    kh, kw = check_pair(kernel, "kernel", min_value=1)
+    sh, sw = check_pair(kernel if stride is None else stride, "stride", min_value=1)
+    pads = _padding4(padding)
+    oh, ow = pool_output_shape(shape[-2], shape[-1], (kh, kw), (sh, sw), padding)
+    return (kh, kw), (sh, sw), pads, (oh, ow)
+
+
+def max_pool(wave: np.ndarray, kernel, stride=None, padding: PadSpec = 0) -> np.ndarray:
+    """Spatial max-pooling of a cumulative spike-wave (earliest spike in the window wins).
+
+    Parameters
+    ----------
+    wave : ndarray, shape (B, T, C, H, W)
+        uint8 cumulative wave (or float32/float64 per-step values, pooled the same way).
+    kernel : int or (kh, kw)
+        Window size (>= 1).
+    stride : int or (sh, sw), optional
+        Step between windows; defaults to ``kernel``.
+    padding : int, (py, px) or (top, left, bottom, right)
+        Zero padding (as in :func:`pad`).
+
+    Returns
+    -------
+    ndarray, shape (B, T, C, OH, OW), dtype of ``wave``
+        ``OH = (H + top + bottom - kh) // sh + 1`` (same for width).
+
+    Notes
+    -----
+    On a cumulative wave the per-step maximum fires at the first step any input of the
+    window fires, so ``gather(max_pool(w)) == pool_timemap(gather(w))``.  Like Spyker,
+    padding is filled with 0 before the maximum (for float inputs with negative values
+    that makes padded windows at least 0).
+    """
+    wave = check_array(wave, "wave", ndim=5, dtypes=(WAVE_DTYPE, *FLOAT_DTYPES), finite=True)
+    (kh, kw), (sh, sw), pads, (oh, ow) = _geometry(wave.shape, kernel, stride, padding)
+    x = _pad_array(wave, pads, 0)
+    out = np.empty((*wave.shape[:3], oh, ow), dtype=wave.dtype)
+    scratch = np.empty((wave.shape[0], x.shape[3], ow), dtype=wave.dtype)
+    _k.max_pool(x, out, scratch, kh, kw, sh, sw, get_num_threads())
+    return out
+
+
+def rate_pool(
+    wave: np.ndarray, rates: np.ndarray, kernel, stride=None, padding: PadSpec = 0
+) -> np.ndarray:
+    """Rate pooling: each window copies the whole time course of its highest-rate input.
+
+    Parameters
+    ----------
+    wave : ndarray, shape (B, T, C, H, W)
+        uint8 wave or float32/float64 values.
+    rates : ndarray of float32/float64, shape (B, C, H, W)
+        Finite per-input rates (e.g. firing counts); they choose, per window, which input
+        is passed through.
+    kernel, stride, padding
+        As in :func:`max_pool`.
+
+    Returns
+    -------
+    ndarray, shape (B, T, C, OH, OW), dtype of ``wave``
+
+    Notes
+    -----
+    Matches ``spyker.pool(wave, kernel, stride, rates=rates)``: ties go to the first
+    maximum in row-major window order.  Differences from Spyker: the wave and ``rates``
+    may have different dtypes (Spyker requires equal ones, so a uint8 wave is not
+    accepted there), and padding is supported (Spyker raises): padded positions never
+    win unless the whole window is padding, in which case the output is 0.
+    """
+    wave = check_array(wave, "wave", ndim=5, dtypes=(WAVE_DTYPE, *FLOAT_DTYPES), finite=True)
+    rates = check_array(rates, "rates", ndim=4, dtypes=FLOAT_DTYPES, finite=True)
+    B, T, C, H, W = wave.shape
+    if rates.shape != (B, C, H, W):
+        raise ValueError(f"rates must have shape {(B, C, H, W)} (wave without T), got {rates.shape}")
+    (kh, kw), (sh, sw), pads, (oh, ow) = _geometry(wave.shape, kernel, stride, padding)
+    x = _pad_array(wave, pads, 0)
+    # -inf padding: a padded position can only be chosen when the whole window is padding.
+    r = _pad_array(rates, pads, -np.inf)
+    out = np.empty((B, T, C, oh, ow), dtype=wave.dtype)
+    _k.rate_pool(x, r, out, kh, kw, sh, sw, get_num_threads())
+    return out
+
+
+def pool_timemap(
+    tmap: np.ndarray, kernel, stride=None, padding: PadSpec = 0, T: int | None = None
+) -> np.ndarray:
+    """Pool a first-spike time map: the minimum (earliest) time over each window.
+
+    Parameters
+    ----------
+    tmap : ndarray of int32, shape (B, C, H, W)
+        First-spike steps (``T`` = never fired).
+    kernel, stride, padding
+        As in :func:`max_pool`.
+    T : int, optional
+        Number of time steps; required when the padding is not all zero (padding
+        positions get time ``T``).
+
+    Returns
+    -------
+    ndarray of int32, shape (B, C, OH, OW)
+        Equal to ``gather(max_pool(scatter(tmap, T), kernel, stride, padding))``.
+    """
+    tmap = check_array(tmap, "tmap", ndim=4, dtypes=(TIME_DTYPE,))
+    if tmap.size and tmap.min() < 0:
+        raise ValueError(f"tmap values must be >= 0, got {tmap.min()}")
+    (kh, kw), (sh, sw), pads, (oh, ow) = _geometry(tmap.shape, kernel, stride, padding)
+    x = pad_timemap(tmap, padding, T)
+    out = np.empty((*tmap.shape[:2], oh, ow), dtype=TIME_DTYPE)
+    _k.min_pool_timemap(x, out, kh, kw, sh, sw, get_num_threads())
+    return out
