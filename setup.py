@@ -46,6 +46,7 @@ SHIPPED = [
     ("datasets", "*.toml", ("workbench", "datasets", "registry")),
     ("cuda", "*.cu", ("workbench", "cuda", "kernels")),
     ("cuda", "*.cuh", ("workbench", "cuda", "kernels")),
+    ("analyses", "*.py", ("workbench", "_analyses")),
 ]
 
 
