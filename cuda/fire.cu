@@ -20,19 +20,20 @@ extern "C" __global__ void wb_first_spike(const real_t* __restrict__ pot, int* _
     spike_pot[i] = at;
 }
 
-// Integrate-and-fire rate firing with reset by subtraction: V += p[t]; while V > threshold
-// emit a spike and subtract the threshold (counts per step, saturating at 255).
+// Rate firing with the CPU core's (Spyker's) rule: a spike whenever the potential exceeds the
+// potential at the neuron's previous spike (0 initially) by more than the threshold, at most
+// one spike per step; the wave holds the cumulative spike count.
 extern "C" __global__ void wb_fire_rate(const real_t* __restrict__ pot, unsigned char* __restrict__ counts,
                                         real_t threshold, int B, int T, idx_t N) {
     idx_t i = (idx_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= (idx_t)B * N) return;
     idx_t b = i / N, n = i % N;
-    real_t v = (real_t)0;
+    real_t level = (real_t)0;
+    unsigned char count = 0;
     for (int t = 0; t < T; ++t) {
-        v += pot[(b * T + t) * N + n];
-        int k = 0;
-        while (v > threshold && k < 255) { v -= threshold; ++k; }
-        counts[(b * T + t) * N + n] = (unsigned char)k;
+        real_t v = pot[(b * T + t) * N + n];
+        if (level + threshold < v) { level = v; ++count; }
+        counts[(b * T + t) * N + n] = count;
     }
 }
 

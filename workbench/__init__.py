@@ -17,7 +17,15 @@ from importlib import import_module as _import_module
 from ._warnings import WorkbenchWarning
 
 __version__ = "0.1.0"
-__all__ = ["WorkbenchWarning", "__version__", "snn", "neural", "rsa", "decoding", "plots", "datasets"]
+__all__ = ["WorkbenchWarning", "__version__", "devices", "snn", "neural", "rsa", "decoding", "plots", "datasets"]
+
+def devices() -> list[dict]:
+    """Devices workbench can run on: ``[{"name": "cpu"}, {"name": "cuda:0", ...}, ...]``.
+
+    Without CuPy or a GPU this is just the CPU, and everything runs there unchanged.
+    """
+    return _import_module("workbench.cuda").devices()
+
 
 _SUBMODULES = {"snn", "neural", "rsa", "decoding", "plots", "datasets", "networks", "cuda"}
 

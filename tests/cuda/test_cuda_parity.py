@@ -130,3 +130,34 @@ def test_pool_and_pad(cp, gpu, rng, kernel, stride, padding):
     np.testing.assert_array_equal(cp.asnumpy(gpu.pad_timemap(cp.asarray(tm), padding, T)), snn.pad_timemap(tm, padding, T))
     wave = snn.scatter(tm, T)
     np.testing.assert_array_equal(cp.asnumpy(gpu.max_pool(cp.asarray(wave), kernel, stride, padding)), snn.max_pool(wave, kernel, stride, padding))
+
+
+def test_public_api_dispatches_cupy_arrays(cp, rng):
+    T = 15
+    images = rng.random((3, 1, 20, 20)).astype(np.float32)
+    dog = snn.DoG(3, [(1.0, 2.0), (2.0, 1.0)], pad=3)
+    np.testing.assert_allclose(cp.asnumpy(dog(cp.asarray(images))), dog(images), rtol=1e-4, atol=1e-6)
+    log = snn.LoG(2, [1.0, 2.0], pad=2)
+    np.testing.assert_allclose(cp.asnumpy(log(cp.asarray(images))), log(images), rtol=1e-4, atol=1e-6)
+    x = dog(images)
+    tm = snn.sparse.code(x, T)
+    tm_gpu = snn.sparse.code(cp.asarray(x), T)
+    assert isinstance(tm_gpu, cp.ndarray)
+    np.testing.assert_array_equal(cp.asnumpy(tm_gpu), tm)
+    layer = snn.Conv(2, 4, 5, padding=2, seed=0)
+    gpu_layer = snn.Conv(2, 4, 5, padding=2, seed=0).to("cuda")
+    assert gpu_layer.device == "cuda"
+    wave = snn.scatter(tm, T)
+    np.testing.assert_allclose(cp.asnumpy(gpu_layer(cp.asarray(wave))), layer(wave), rtol=RTOL, atol=1e-5)
+    out, pot = snn.sparse.conv(tm, layer.weight, 3.0, T, 1, 2)
+    win = snn.sparse.conv_wta(*snn.sparse.inhibit(out, pot, T), 2, 3, T)
+    g_out, g_pot = snn.sparse.conv(tm_gpu, gpu_layer.weight, 3.0, T, 1, 2)
+    g_win = snn.sparse.conv_wta(*snn.sparse.inhibit(g_out, g_pot, T), 2, 3, T)
+    np.testing.assert_array_equal(cp.asnumpy(g_win), win)
+    config = snn.STDPConfig(0.05, -0.04)
+    snn.sparse.stdp(layer, tm, win, config)
+    snn.sparse.stdp(gpu_layer, tm_gpu, g_win, config)
+    np.testing.assert_allclose(cp.asnumpy(gpu_layer.weight), layer.weight, rtol=RTOL, atol=1e-6)
+    with pytest.raises(TypeError, match="two devices"):
+        snn.conv(cp.asarray(wave), layer.weight)
+    assert gpu_layer.to("cpu").device == "cpu"

@@ -38,6 +38,11 @@ __all__ = [
     "pool_timemap",
     "pad_timemap",
     "max_pool",
+    "pad",
+    "stdp",
+    "rstdp",
+    "filter_bank",
+    "infinite_timemap",
 ]
 
 
@@ -108,9 +113,16 @@ def scatter(tmap, T: int):
     return out
 
 
-def rank_code_timemap(images, T: int):
+def _rank_only(sort: bool) -> None:
+    if not sort:
+        raise NotImplementedError("linear latency coding (sort=False) has no GPU kernel yet; use NumPy input")
+
+
+def rank_code_timemap(images, T: int, sort: bool = True):
     """Rank-order coding to a time map: values above the sample minimum ranked descending,
-    rank r -> step floor(r * T / n_active); equal values keep their flat-index order."""
+    rank r -> step trunc(r * ((T + 1e-5) / n_active)) in float32 (the CPU core's arithmetic);
+    equal values keep their flat-index order."""
+    _rank_only(sort)
     cp = cupy_module()
     images = _require_gpu(images, "images")
     B = images.shape[0]
@@ -123,12 +135,20 @@ def rank_code_timemap(images, T: int):
     return out.reshape(images.shape)
 
 
-def rank_code(images, T: int):
+def rank_code(images, T: int, sort: bool = True):
     """Rank-order coding to a cumulative wave (B, T, C, H, W)."""
-    return scatter(rank_code_timemap(images, T), T)
+    return scatter(rank_code_timemap(images, T, sort), T)
 
 
-def infinite(tmap, T: int):
+def infinite(wave):
+    """Copy of a wave whose last step fires every neuron that had not fired (CPU semantics)."""
+    out = _require_gpu(wave, "wave").copy()
+    last = out[:, -1]
+    last[last == 0] = 1
+    return out
+
+
+def infinite_timemap(tmap, T: int):
     """Neurons that never fired fire at the last step (on a time map, in a copy)."""
     out = _require_gpu(tmap, "tmap").astype(cupy_module().int32, copy=True)
     launch(kernel("coding", "wb_infinite"), out.size, (out, np.int32(T), np.int64(out.size)))
@@ -194,13 +214,17 @@ def conv_fire_timemap(tmap, weight, threshold: float, T: int, stride=1, padding=
     return out_t, out_v
 
 
-def fc(wave, weight):
+def fc(wave, weight, sign: bool = False):
     """Per-step potentials (B, T, M) of a wave (B, T, N) (or (B, T, C, H, W), flattened)."""
+    cp = cupy_module()
     wave = _require_gpu(wave, "wave")
+    weight = _require_gpu(weight, "weight")
     B, T = wave.shape[:2]
     flat = wave.reshape(B, T, -1, 1, 1)
     M, N = weight.shape
-    pot = conv(flat, _require_gpu(weight, "weight").reshape(M, N, 1, 1))
+    if sign:
+        weight = cp.sign(weight)
+    pot = conv(flat, weight.reshape(M, N, 1, 1))
     return pot.reshape(B, T, M)
 
 
@@ -232,8 +256,8 @@ def fire(potentials, threshold: float = 0.0, method: str = "rank"):
         args = (pot, tmap, spk, wave, thr, np.int32(B), np.int32(T), np.int64(n))
         launch(kernel("fire", "wb_first_spike", pot.dtype), B * n, args)
     elif method == "rate":
-        if threshold <= 0:
-            raise ValueError(f"threshold must be > 0 for rate firing, got {threshold}")
+        if T > 255:
+            raise ValueError(f"potentials must have at most 255 time steps for method='rate', got {T}")
         launch(kernel("fire", "wb_fire_rate", pot.dtype), B * n, (pot, wave, thr, np.int32(B), np.int32(T), np.int64(n)))
     else:
         raise ValueError(f"method must be 'rank' or 'rate', got {method!r}")
@@ -313,8 +337,10 @@ def conv_wta(potentials, radius, count: int, threshold: float = 0.0):
     return conv_wta_timemap(tmap, spk, radius, count, T)
 
 
-def fc_wta(potentials, count: int, threshold: float = 0.0):
+def fc_wta(potentials, count: int, threshold: float = 0.0, radius: int = 0):
     """Winners (n, 5) from FC potentials (B, T, N): rows (batch, neuron, time, 0, 0)."""
+    if radius:
+        raise NotImplementedError("fc_wta with radius > 0 has no GPU kernel yet; use NumPy input")
     B, T, N = potentials.shape
     return conv_wta(potentials.reshape(B, T, N, 1, 1), 0, count, threshold)
 
@@ -361,8 +387,10 @@ def pool_timemap(tmap, kernel_size, stride=None, padding=0, T: int | None = None
     return out
 
 
-def pad_timemap(tmap, padding, T: int):
+def pad_timemap(tmap, padding, T: int | None = None):
     """Pad a time map with never-firing (time T) neurons; padding int or (y, x)."""
+    if T is None:
+        raise ValueError("pad_timemap needs T (the value of a never-firing neuron)")
     cp = cupy_module()
     tmap = _require_gpu(tmap, "tmap").astype(cp.int32, copy=False)
     B, C, H, W = tmap.shape
@@ -378,3 +406,84 @@ def max_pool(wave, kernel_size, stride=None, padding=0):
     """Max pooling of a cumulative wave (B, T, C, H, W): earliest spike wins."""
     T = wave.shape[1]
     return scatter(pool_timemap(gather(wave), kernel_size, stride, padding, T), T)
+
+
+def pad(x, padding=0, value=0):
+    """Pad the last two axes: int, (y, x) or (top, left, bottom, right), constant ``value``."""
+    cp = cupy_module()
+    x = _require_gpu(x, "x")
+    if isinstance(padding, (tuple, list)) and len(padding) == 4:
+        top, left, bottom, right = (int(v) for v in padding)
+    else:
+        py, px = check_pair(padding, "padding")
+        top, left, bottom, right = py, px, py, px
+    widths = [(0, 0)] * (x.ndim - 2) + [(top, bottom), (left, right)]
+    return cp.pad(x, widths, mode="constant", constant_values=value)
+
+
+def _layer_geometry(layer, pre):
+    """(weight as (F, C, KH, KW), pre time map (B, C, H, W), stride, padding) of a Conv or FC layer."""
+    cp = cupy_module()
+    weight = layer.weight
+    pre = _require_gpu(pre, "pre")
+    if pre.dtype == cp.uint8:  # a wave: first-spike times
+        pre = gather(pre)
+    if hasattr(layer, "stride"):
+        return weight, pre, layer.stride, layer.padding
+    M, N = weight.shape
+    return weight.reshape(M, N, 1, 1), pre.reshape(pre.shape[0], N, 1, 1), 1, 0
+
+
+def _stdp(layer, pre, winners, a_plus, a_minus, config) -> None:
+    if not (is_cupy_array(layer.weight) and layer.weight.flags.c_contiguous):
+        raise TypeError("layer.weight must be a C-contiguous cupy.ndarray; move the layer with .to('cuda')")
+    weight, tmap, stride, padding = _layer_geometry(layer, pre)
+    stdp_update(weight, tmap, winners, a_plus, a_minus, stabilize=config.stabilize, lower=config.lower,
+                upper=config.upper, stride=stride, padding=padding)
+
+
+def stdp(layer, pre, winners, config) -> None:
+    """STDP on a Conv or FC layer whose weights live on the GPU (see workbench.snn.stdp)."""
+    _stdp(layer, pre, winners, config.a_plus, config.a_minus, config)
+
+
+def rstdp(layer, pre, winners, reward, reward_config, punish_config) -> None:
+    """R-STDP: per-winner reward or punishment rates (see workbench.snn.rstdp)."""
+    cp = cupy_module()
+    if (reward_config.stabilize, reward_config.lower, reward_config.upper) != (
+        punish_config.stabilize, punish_config.lower, punish_config.upper
+    ):
+        raise NotImplementedError("GPU R-STDP needs the same bounds and stabiliser in both configs")
+    r = cp.asarray(reward, dtype=bool)
+    dt = layer.weight.dtype
+    a_plus = cp.where(r, dt.type(reward_config.a_plus), dt.type(punish_config.a_plus)).astype(dt)
+    a_minus = cp.where(r, dt.type(reward_config.a_minus), dt.type(punish_config.a_minus)).astype(dt)
+    _stdp(layer, pre, winners, a_plus, a_minus, reward_config)
+
+
+def filter_bank(kernels, images, pad_widths, mode: str):
+    """Apply a filter bank on the GPU.
+
+    Parameters
+    ----------
+    kernels : ndarray (F, k, k)
+        Correlation kernels (for DoG/LoG: the centre minus the surround Gaussian).
+    images : cupy.ndarray (B, C, H, W)
+    pad_widths : (top, left, bottom, right)
+    mode : {"on", "onoff", "none"}
+        ``"on"``: rectified (DoG); ``"onoff"``: on then off channels per input channel
+        (LoG); ``"none"``: plain correlation (Gabor).
+    """
+    cp = cupy_module()
+    images = _require_gpu(images, "images")
+    x = pad(images, tuple(pad_widths))
+    B, C, H, W = x.shape
+    bank = cp.asarray(np.asarray(kernels)[:, None], dtype=images.dtype)
+    out = correlate2d(x.reshape(B * C, 1, H, W), bank, 0)  # (B*C, F, H', W')
+    if mode == "on":
+        out = cp.maximum(out, 0)
+    elif mode == "onoff":
+        out = cp.concatenate([cp.maximum(out, 0), cp.maximum(-out, 0)], axis=1)
+    elif mode != "none":
+        raise ValueError(f"mode must be 'on', 'onoff' or 'none', got {mode!r}")
+    return out.reshape(B, -1, *out.shape[-2:])

@@ -15,6 +15,7 @@ import numpy as np
 from .._threads import get_num_threads
 from .._validation import FLOAT_DTYPES, TIME_DTYPE, WAVE_DTYPE, check_array, check_int
 from .._kernels import coding as _k
+from ._dispatch import gpu_dispatch
 
 __all__ = [
     "rank_code",
@@ -41,6 +42,7 @@ def _check_T(T) -> int:
     return check_int(T, "T", min_value=1, max_value=_MAX_T)
 
 
+@gpu_dispatch()
 def rank_code_timemap(images: np.ndarray, T: int, sort: bool = True) -> np.ndarray:
     """First-spike steps of the rank-order (or linear-latency) code, without the wave.
 
@@ -107,6 +109,7 @@ def rank_code_timemap(images: np.ndarray, T: int, sort: bool = True) -> np.ndarr
     return out.reshape(images.shape)
 
 
+@gpu_dispatch()
 def rank_code(images: np.ndarray, T: int, sort: bool = True) -> np.ndarray:
     """Rank-order (``sort=True``) or linear-latency (``sort=False``) spike-wave.
 
@@ -187,6 +190,7 @@ def rate_code(images: np.ndarray, T: int, seed: int | np.random.Generator | None
     return wave.reshape((B, T) + images.shape[1:])
 
 
+@gpu_dispatch()
 def gather(wave: np.ndarray) -> np.ndarray:
     """Time map of a spike-wave: the first step where each neuron's entry is non-zero.
 
@@ -209,6 +213,7 @@ def gather(wave: np.ndarray) -> np.ndarray:
     return out
 
 
+@gpu_dispatch()
 def scatter(tmap: np.ndarray, T: int) -> np.ndarray:
     """Cumulative spike-wave of a time map (inverse of :func:`gather`).
 
@@ -235,6 +240,7 @@ def scatter(tmap: np.ndarray, T: int) -> np.ndarray:
     return out
 
 
+@gpu_dispatch()
 def infinite(wave: np.ndarray) -> np.ndarray:
     """Copy of ``wave`` whose last step is all ones: every neuron fires by step ``T-1``.
 

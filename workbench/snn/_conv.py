@@ -16,6 +16,7 @@ import numpy as np
 from .._threads import get_num_threads
 from .._validation import FLOAT_DTYPES, TIME_DTYPE, WAVE_DTYPE, check_array, check_float, check_int, check_pair
 from .._kernels import conv as _k
+from ._dispatch import array_device, gpu_dispatch
 
 __all__ = ["conv", "Conv", "fc", "FC", "conv_fire_timemap", "conv_output_shape"]
 
@@ -71,6 +72,7 @@ def _transposed_padded(weight: np.ndarray) -> np.ndarray:
     return wt
 
 
+@gpu_dispatch()
 def conv(wave: np.ndarray, weight: np.ndarray, stride=1, padding=0) -> np.ndarray:
     """Per-step 2-D cross-correlation of a spike-wave with a bank of kernels.
 
@@ -122,6 +124,7 @@ def conv(wave: np.ndarray, weight: np.ndarray, stride=1, padding=0) -> np.ndarra
     return out
 
 
+@gpu_dispatch()
 def conv_fire_timemap(
     tmap: np.ndarray, weight: np.ndarray, threshold: float, T: int, stride=1, padding=0
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -180,6 +183,7 @@ def conv_fire_timemap(
     return out_t, out_p
 
 
+@gpu_dispatch()
 def fc(wave: np.ndarray, weight: np.ndarray, sign: bool = False) -> np.ndarray:
     """Fully-connected layer on a spike-wave: per-step ``potentials = wave @ weight.T``.
 
@@ -248,6 +252,12 @@ class _Layer:
 
     @weight.setter
     def weight(self, value: np.ndarray) -> None:
+        if array_device(value) == "cuda":  # a CuPy array: the layer lives on the GPU
+            if value.shape != self._weight.shape or value.dtype != self._weight.dtype:
+                raise ValueError(f"weight must have shape {self._weight.shape} and dtype {self._weight.dtype}, "
+                                 f"got {value.shape} {value.dtype}")
+            self._weight = value
+            return
         value = check_array(value, "weight", ndim=self._weight.ndim, dtypes=FLOAT_DTYPES, finite=True)
         if value.shape != self._weight.shape:
             raise ValueError(f"weight must have shape {self._weight.shape}, got {value.shape}")
@@ -259,6 +269,21 @@ class _Layer:
     def dtype(self) -> np.dtype:
         """Dtype of the weights and of the potentials."""
         return self._weight.dtype
+
+    @property
+    def device(self) -> str:
+        """``"cpu"`` or ``"cuda"``: where the weights live (and the layer computes)."""
+        return array_device(self._weight) or "cpu"
+
+    def to(self, device: str):
+        """Move the weights to ``"cpu"`` (NumPy) or ``"cuda"`` (CuPy); returns the layer.
+
+        Calls with CuPy inputs then run on the GPU (:mod:`workbench.cuda`).
+        """
+        from ..cuda import to_device
+
+        self._weight = to_device(self._weight, device)
+        return self
 
 
 class Conv(_Layer):

@@ -23,6 +23,7 @@ import numpy as np
 from .._kernels import filters as _k
 from .._threads import get_num_threads
 from .._validation import FLOAT_DTYPES, check_array, check_float, check_int
+from ._dispatch import array_device
 
 __all__ = [
     "DoGFilter",
@@ -227,11 +228,29 @@ class _Bank:
     size: int
     pad: tuple[int, int, int, int]
 
+    # GPU path: the bank as 2-D correlation kernels and how their outputs are rectified.
+    _gpu_mode = "none"
+
+    def _gpu_kernels(self) -> np.ndarray:
+        return self.kernel[0] - self.kernel[1]  # centre minus surround Gaussian
+
     def _prepare(self, images) -> np.ndarray:
         images = _check_images(images)
         x = _pad(images, self.pad)
         _valid_shape(x, 2 * self.size + 1)
         return x
+
+    def _on_gpu(self, images) -> bool:
+        return array_device(images) == "cuda"
+
+    def _gpu(self, images):
+        """Same filter on CuPy images through ``cuda/filters.cu`` (float rounding differs
+        slightly from the CPU's separable float64 path)."""
+        from ..cuda import filter_bank
+
+        if images.ndim != 4 or images.dtype not in FLOAT_DTYPES:
+            raise ValueError(f"images must be float32/float64 (B, C, H, W), got {images.dtype} {images.shape}")
+        return filter_bank(self._gpu_kernels(), images, self.pad, self._gpu_mode)
 
 
 class DoG(_Bank):
@@ -319,8 +338,12 @@ class LoG(_Bank):
             [np.stack([np.outer(g1, g1) for g1, _ in self._g]), np.stack([np.outer(g2, g2) for _, g2 in self._g])]
         )
 
+    _gpu_mode = "onoff"
+
     def __call__(self, images: np.ndarray) -> np.ndarray:
         """Filter ``images`` (B, C, H, W) -> (B, C*2S, H', W'), see the class Notes."""
+        if self._on_gpu(images):
+            return self._gpu(images)
         x = self._prepare(images)
         S = len(self._g)
         both = _separable(x, [g1 for g1, _ in self._g] + [g2 for _, g2 in self._g])  # (B, C, 2S, H', W')
@@ -358,8 +381,13 @@ class Gabor(_Bank):
             [gabor_kernel(self.size, f.sigma, f.theta, f.gamma, f.lambda_, f.psi) for f in self.filters]
         )
 
+    def _gpu_kernels(self) -> np.ndarray:
+        return self.kernel
+
     def __call__(self, images: np.ndarray) -> np.ndarray:
         """Filter ``images`` (B, C, H, W) -> (B, C*F, H', W'), see the class Notes."""
+        if self._on_gpu(images):
+            return self._gpu(images)
         x = self._prepare(images)
         out = _correlate_bank(x, self.kernel)
         return out.reshape(x.shape[0], -1, *out.shape[-2:])
@@ -457,9 +485,25 @@ class ZCA:
         if self.mean is None or self.transform_ is None:
             raise ValueError("ZCA is not fitted: call fit() or load() first")
 
+    def to(self, device: str) -> "ZCA":
+        """Move the fitted mean and matrix to ``"cpu"`` or ``"cuda"``; returns self.
+
+        On the GPU, :meth:`transform` takes CuPy images (fit stays on the CPU).
+        """
+        from ..cuda import to_device
+
+        self._check_fitted()
+        self.mean, self.transform_ = to_device(self.mean, device), to_device(self.transform_, device)
+        return self
+
     def transform(self, images: np.ndarray) -> np.ndarray:
         """Whitened copy of ``images`` (N, ...) in the input dtype."""
         self._check_fitted()
+        if array_device(images) == "cuda":
+            if array_device(self.mean) != "cuda":
+                raise TypeError("images are CuPy arrays but the ZCA lives on the CPU: call .to('cuda') first")
+            flat = images.reshape(images.shape[0], -1).astype("float64")
+            return ((flat - self.mean) @ self.transform_).astype(images.dtype).reshape(images.shape)
         x = check_array(images, "images", ndim=range(1, 8), dtypes=FLOAT_DTYPES, finite=True)
         if x.ndim < 2 or int(np.prod(x.shape[1:])) != self.mean.size:  # type: ignore[union-attr]
             raise ValueError(f"images must be (N, ...) with {self.mean.size} values per sample, got {x.shape}")  # type: ignore[union-attr]

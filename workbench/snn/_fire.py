@@ -12,6 +12,7 @@ import numpy as np
 from .._threads import get_num_threads
 from .._validation import FLOAT_DTYPES, TIME_DTYPE, WAVE_DTYPE, check_array, check_choice, check_float
 from .._kernels import fire as _k
+from ._dispatch import gpu_dispatch
 
 __all__ = ["threshold", "quantize", "fire", "first_spike"]
 
@@ -36,6 +37,7 @@ def _flat(x: np.ndarray) -> np.ndarray:
     return x.reshape(x.shape[0], x.shape[1], -1)
 
 
+@gpu_dispatch()
 def threshold(potentials: np.ndarray, threshold: float, value: float = 0.0) -> np.ndarray:
     """Replace every entry ``<= threshold`` by ``value``.
 
@@ -65,6 +67,7 @@ def threshold(potentials: np.ndarray, threshold: float, value: float = 0.0) -> n
     return np.where(x <= th, val, x)
 
 
+@gpu_dispatch()
 def quantize(x: np.ndarray, lower: float, middle: float, upper: float) -> np.ndarray:
     """Two-level quantisation: ``lower`` where ``x < middle``, else ``upper``.
 
@@ -85,6 +88,7 @@ def quantize(x: np.ndarray, lower: float, middle: float, upper: float) -> np.nda
     return np.where(x < mid, lo, up)
 
 
+@gpu_dispatch()
 def fire(potentials: np.ndarray, threshold: float = 0.0, method: str = "rank") -> np.ndarray:
     """Turn per-step potentials into a spike-wave.
 
@@ -133,6 +137,7 @@ def fire(potentials: np.ndarray, threshold: float = 0.0, method: str = "rank") -
     return out.reshape(x.shape)
 
 
+@gpu_dispatch()
 def first_spike(potentials: np.ndarray, threshold: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """First-spike time map and the potential at the first spike.
 

@@ -11,6 +11,7 @@ import numpy as np
 from .._validation import FLOAT_DTYPES, TIME_DTYPE, check_array, check_float, check_int
 from .._kernels import inhibit as _k
 from ._fire import _threads, first_spike
+from ._dispatch import gpu_dispatch
 
 __all__ = ["inhibit", "inhibit_timemap"]
 
@@ -23,6 +24,7 @@ def _winners(tmap: np.ndarray, spike: np.ndarray, T: int) -> np.ndarray:
     return win
 
 
+@gpu_dispatch()
 def inhibit(potentials: np.ndarray, threshold: float = 0.0) -> np.ndarray:
     """Pointwise inhibition of dense potentials.
 
@@ -64,6 +66,7 @@ def inhibit(potentials: np.ndarray, threshold: float = 0.0) -> np.ndarray:
     return out
 
 
+@gpu_dispatch()
 def inhibit_timemap(
     tmap: np.ndarray, spike_potential: np.ndarray, T: int
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -16,6 +16,7 @@ import numpy as np
 from .._threads import get_num_threads
 from .._validation import FLOAT_DTYPES, TIME_DTYPE, WAVE_DTYPE, check_array, check_float, check_int, check_pair
 from .._kernels import pool as _k
+from ._dispatch import gpu_dispatch
 
 __all__ = ["pad", "pad_timemap", "max_pool", "rate_pool", "pool_timemap", "pool_output_shape"]
 
@@ -58,6 +59,7 @@ def _pad_value(value, dtype: np.dtype, name: str = "value"):
     return value
 
 
+@gpu_dispatch()
 def pad(x: np.ndarray, padding: PadSpec = 0, value: float = 0) -> np.ndarray:
     """Pad the two spatial (last) axes of a wave, image batch, potentials or time map.
 
@@ -84,6 +86,7 @@ def pad(x: np.ndarray, padding: PadSpec = 0, value: float = 0) -> np.ndarray:
     return _pad_array(x, pads, _pad_value(value, x.dtype))
 
 
+@gpu_dispatch()
 def pad_timemap(tmap: np.ndarray, padding: PadSpec, T: int | None = None) -> np.ndarray:
     """Pad a first-spike time map with ``T`` ("never fires").
 
@@ -139,6 +142,7 @@ def _geometry(shape, kernel, stride, padding):
     return (kh, kw), (sh, sw), pads, (oh, ow)
 
 
+@gpu_dispatch()
 def max_pool(wave: np.ndarray, kernel, stride=None, padding: PadSpec = 0) -> np.ndarray:
     """Spatial max-pooling of a cumulative spike-wave (earliest spike in the window wins).
 
@@ -215,6 +219,7 @@ def rate_pool(
     return out
 
 
+@gpu_dispatch()
 def pool_timemap(
     tmap: np.ndarray, kernel, stride=None, padding: PadSpec = 0, T: int | None = None
 ) -> np.ndarray:

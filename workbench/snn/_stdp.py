@@ -33,6 +33,7 @@ from .._threads import get_num_threads
 from .._validation import FLOAT_DTYPES, TIME_DTYPE, WAVE_DTYPE, check_array, check_float, check_int, check_pair
 from .._kernels import stdp as _k
 from ._pool import _pad_array, _padding4
+from ._dispatch import gpu_dispatch
 
 __all__ = ["STDPConfig", "stdp", "rstdp", "LearningRateSchedule"]
 
@@ -198,6 +199,7 @@ def _apply(layer, pre, winners, configs: list[STDPConfig], which: np.ndarray | N
         weight[...] = work.reshape(weight.shape)
 
 
+@gpu_dispatch()
 def stdp(layer: Any, pre: np.ndarray, winners: np.ndarray, config: STDPConfig) -> None:
     """Update ``layer.weight`` in place with STDP for each winner, in winner order.
 
@@ -241,6 +243,7 @@ def stdp(layer: Any, pre: np.ndarray, winners: np.ndarray, config: STDPConfig) -
     _apply(layer, pre, winners, [config], None)
 
 
+@gpu_dispatch()
 def rstdp(
     layer: Any,
     pre: np.ndarray,
@@ -348,6 +351,13 @@ class LearningRateSchedule:
             c = self._config
             self._config = STDPConfig(a_plus, self.ratio * a_plus, c.stabilize, c.lower, c.upper)
         return self._config
+
+    def to(self, device: str) -> "LearningRateSchedule":
+        """Device moves are no-ops (the schedule holds only scalars); kept so that every
+        stateful module of a network moves with the same call."""
+        if device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
+            raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+        return self
 
     def __repr__(self) -> str:
         c = self._config

@@ -14,6 +14,7 @@ import numpy as np
 from .._validation import FLOAT_DTYPES, TIME_DTYPE, check_array, check_float, check_int, check_pair
 from .._kernels import wta as _k
 from ._fire import _threads, first_spike
+from ._dispatch import gpu_dispatch
 
 __all__ = ["conv_wta", "fc_wta", "conv_wta_timemap"]
 
@@ -39,6 +40,7 @@ def _conv_select(tmap: np.ndarray, spike: np.ndarray, T: int, radius: tuple[int,
     return _compact(out, n_out)
 
 
+@gpu_dispatch()
 def conv_wta(potentials: np.ndarray, radius, count: int, threshold: float = 0.0) -> np.ndarray:
     """Convolutional k-winners-take-all on dense potentials.
 
@@ -78,6 +80,7 @@ def conv_wta(potentials: np.ndarray, radius, count: int, threshold: float = 0.0)
     return _conv_select(tmap, spike, x.shape[1], r, count)
 
 
+@gpu_dispatch()
 def conv_wta_timemap(
     tmap: np.ndarray, spike_potential: np.ndarray, radius, count: int, T: int
 ) -> np.ndarray:
@@ -120,6 +123,7 @@ def conv_wta_timemap(
     return _conv_select(t, s, T, r, count)
 
 
+@gpu_dispatch()
 def fc_wta(potentials: np.ndarray, count: int, threshold: float = 0.0, radius: int = 0) -> np.ndarray:
     """Fully-connected k-winners-take-all.
 
