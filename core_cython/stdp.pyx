@@ -69,24 +69,3 @@ def stdp_update(weight_t[:, :, :, ::1] weight,
                             w = hi
                         weight[f, c, u, v] = w
 
-
-def gather_wave(const unsigned char[:, :, ::1] wave, int[:, ::1] out, int num_threads):
-    """out[b, n] = first t with wave[b, t, n] != 0, else T (wave viewed as (B, T, N))."""
-    cdef Py_ssize_t B = wave.shape[0], T = wave.shape[1], N = wave.shape[2]
-    cdef Py_ssize_t b, t, n
-    cdef const unsigned char* src
-    cdef int* dst
-    cdef int tt
-    if B == 0 or N == 0:
-        return
-    for b in prange(B, nogil=True, num_threads=num_threads, schedule="static"):
-        dst = &out[b, 0]
-        for n in range(N):
-            dst[n] = <int>T
-        # Scanning backwards leaves the earliest firing step; the branch-free select over
-        # a contiguous row lets the compiler vectorise.
-        for t in range(T - 1, -1, -1):
-            src = &wave[b, t, 0]
-            tt = <int>t
-            for n in range(N):
-                dst[n] = tt if src[n] != 0 else dst[n]

@@ -196,16 +196,16 @@ def gather(wave: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    wave : ndarray, uint8, shape (B, T, C, H, W)
+    wave : ndarray, uint8, shape (B, T, C, H, W) or (B, T, N)
         A cumulative wave (or a spike-count wave from :func:`rate_code`); only the
         first non-zero step matters.
 
     Returns
     -------
-    tmap : ndarray, int32, shape (B, C, H, W)
+    tmap : ndarray, int32, shape (B, C, H, W) or (B, N)
         First non-zero step, ``T`` where the neuron never fired (as Spyker's ``gather``).
     """
-    wave = check_array(wave, "wave", ndim=5, dtypes=[WAVE_DTYPE], min_shape=(0, 1, 0, 0, 0))
+    wave = check_array(wave, "wave", ndim=(3, 5), dtypes=[WAVE_DTYPE], min_shape=(0, 1, 0, 0, 0))
     B, T = wave.shape[:2]
     out = np.empty((B,) + wave.shape[2:], dtype=TIME_DTYPE)
     if out.size:

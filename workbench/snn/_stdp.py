@@ -33,6 +33,7 @@ from .._threads import get_num_threads
 from .._validation import FLOAT_DTYPES, TIME_DTYPE, WAVE_DTYPE, check_array, check_float, check_int, check_pair
 from .._kernels import stdp as _k
 from ._pool import _pad_array, _padding4
+from ._coding import gather
 from ._dispatch import gpu_dispatch
 
 __all__ = ["STDPConfig", "stdp", "rstdp", "LearningRateSchedule"]
@@ -85,15 +86,6 @@ def _check_config(config: Any, name: str) -> STDPConfig:
     return config
 
 
-def _gather(wave: np.ndarray) -> np.ndarray:
-    """First step at which each neuron's wave is nonzero, ``T`` when never (time axis 1)."""
-    B, T = wave.shape[:2]
-    N = int(np.prod(wave.shape[2:]))
-    out = np.empty((B, *wave.shape[2:]), dtype=TIME_DTYPE)
-    _k.gather_wave(wave.reshape(B, T, N), out.reshape(B, N), get_num_threads())
-    return out
-
-
 def _prepare(layer: Any, pre: np.ndarray, winners: np.ndarray):
     """Validate the layer, presynaptic input and winners; return kernel-ready arrays."""
     weight = getattr(layer, "weight", None)
@@ -113,7 +105,7 @@ def _prepare(layer: Any, pre: np.ndarray, winners: np.ndarray):
         if pre.shape[1] < 1:
             raise ValueError(f"pre must have at least one time step, got shape {pre.shape}")
         t_limit = pre.shape[1]
-        tmap = _gather(pre)
+        tmap = gather(pre)
     elif pre.dtype == TIME_DTYPE:
         tmap = check_array(pre, "pre", ndim=(2, 4), dtypes=(TIME_DTYPE,))
         if tmap.size and tmap.min() < 0:
