@@ -7,7 +7,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "workbench"
 SIMULATOR = ("snn", "networks", "_kernels", "cuda")
-ANALYSIS = ("neural", "rsa", "decoding", "plots")
+ANALYSIS = ("neural", "rsa", "stats", "decoding", "plots")
 
 
 def _imports(path: Path, root: Path = PKG) -> set[str]:

@@ -1,0 +1,456 @@
+"""Representational dissimilarity matrices (RDMs) from response patterns.
+
+Every measure is defined exactly as in rsatoolbox 0.3.2 (``rsatoolbox.rdm.calc``), so
+numbers agree with it; the code here is vectorised over time bins and folds instead.
+Notably rsatoolbox's ``"euclidean"`` is the *squared* Euclidean distance divided by
+the number of features, and Mahalanobis / crossnobis / Poisson distances are divided
+by the number of features too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable
+
+import numpy as np
+import xarray as xr
+
+from .._validation import check_array, check_choice, check_float
+
+__all__ = ["RDM_METHODS", "noise_precision", "rdm", "to_matrix", "upper_tri"]
+
+RDM_METHODS = (
+    "correlation",
+    "euclidean",
+    "sqeuclidean",
+    "cosine",
+    "mahalanobis",
+    "crossnobis",
+    "cv_euclidean",
+    "poisson",
+)
+_CV_METHODS = ("crossnobis", "cv_euclidean")
+_NOISE_METHODS = ("shrinkage_diag", "shrinkage_eye", "diag", "full")
+
+
+# ----------------------------------------------------------------------------- helpers
+def upper_tri(rdms) -> np.ndarray:
+    """Condensed (upper-triangle, row-major, diagonal excluded) form of RDMs.
+
+    The order is that of :func:`scipy.spatial.distance.squareform` and rsatoolbox.
+
+    Parameters
+    ----------
+    rdms : np.ndarray or xarray.DataArray, shape (..., n_cond, n_cond) or, for a DataArray,
+        dims including ``("condition", "condition_b")`` (moved to the end)
+
+    Returns
+    -------
+    np.ndarray, shape (..., n_cond * (n_cond - 1) // 2)
+    """
+    if isinstance(rdms, xr.DataArray):
+        if "condition" in rdms.dims and "condition_b" in rdms.dims:
+            rest = [d for d in rdms.dims if d not in ("condition", "condition_b")]
+            rdms = rdms.transpose(*rest, "condition", "condition_b").values
+        else:
+            rdms = rdms.values
+    rdms = check_array(rdms, "rdms", min_shape=None)
+    if rdms.ndim < 2 or rdms.shape[-1] != rdms.shape[-2]:
+        raise ValueError(f"rdms must have shape (..., n_cond, n_cond), got {rdms.shape}")
+    iu = np.triu_indices(rdms.shape[-1], 1)
+    return rdms[..., iu[0], iu[1]]
+
+
+def _n_from_pairs(n_pairs: int, name: str) -> int:
+    n = (1 + math.isqrt(1 + 8 * n_pairs)) // 2
+    if n * (n - 1) // 2 != n_pairs:
+        raise ValueError(f"{name} has {n_pairs} entries, which is not n*(n-1)/2 for any n")
+    return n
+
+
+def to_matrix(vectors: np.ndarray) -> np.ndarray:
+    """Square symmetric RDMs (zero diagonal) from condensed vectors.
+
+    Parameters
+    ----------
+    vectors : np.ndarray, shape (..., n_pairs)
+
+    Returns
+    -------
+    np.ndarray, shape (..., n_cond, n_cond)
+    """
+    vectors = check_array(vectors, "vectors")
+    if vectors.ndim < 1:
+        raise ValueError("vectors must have at least 1 dimension")
+    n = _n_from_pairs(vectors.shape[-1], "vectors")
+    out = np.zeros(vectors.shape[:-1] + (n, n), dtype=np.result_type(vectors.dtype, np.float64))
+    iu = np.triu_indices(n, 1)
+    out[..., iu[0], iu[1]] = vectors
+    out[..., iu[1], iu[0]] = vectors
+    return out
+
+
+def _symmetric_from_upper(full: np.ndarray) -> np.ndarray:
+    """Mirror the strict upper triangle (what rsatoolbox keeps) and zero the diagonal."""
+    upper = np.triu(full, 1)
+    return upper + np.swapaxes(upper, -1, -2)
+
+
+def _unpack(data, labels, runs, name="data"):
+    """Return X (n_time, n_obs, n_feat) float64, labels array, runs array or None, time coord."""
+    time_coord = None
+    if isinstance(data, xr.DataArray):
+        if data.ndim not in (2, 3):
+            raise ValueError(f"{name} must have 2 or 3 dims (obs, unit[, time]), got {data.dims}")
+        first = data.dims[0]
+        if data.ndim == 3:
+            if "time" in data.dims:
+                data = data.transpose(first, *[d for d in data.dims[1:] if d != "time"], "time")
+            time_dim = data.dims[2]
+            time_coord = (time_dim, data[time_dim].values if time_dim in data.coords else np.arange(data.shape[2]))
+
+        def _coord(value, what):
+            if isinstance(value, str):
+                if value not in data.coords:
+                    raise ValueError(f"{what} coordinate {value!r} not found on {name}")
+                return np.asarray(data[value].values)
+            return value
+
+        labels = _coord(labels, "labels")
+        runs = _coord(runs, "runs")
+        if labels is None and first in data.coords:
+            labels = np.asarray(data[first].values)
+        values = data.values
+    else:
+        values = data
+    values = check_array(values, name, ndim=(2, 3), min_shape=(1, 1, 1))
+    if values.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must have a real numeric dtype, got {values.dtype}")
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    x = values.astype(np.float64, copy=False)
+    if x.ndim == 2:
+        x = x[None]
+    else:
+        x = np.moveaxis(x, 2, 0)
+        if time_coord is None:
+            time_coord = ("time", np.arange(x.shape[0]))
+    n_obs = x.shape[1]
+    if labels is None:
+        labels = np.arange(n_obs)
+    labels = np.asarray(labels)
+    if labels.shape != (n_obs,):
+        raise ValueError(f"labels must have shape ({n_obs},), got {labels.shape}")
+    if runs is not None:
+        runs = np.asarray(runs)
+        if runs.shape != (n_obs,):
+            raise ValueError(f"runs must have shape ({n_obs},), got {runs.shape}")
+    return x, labels, runs, time_coord
+
+
+def _group_sums(x: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum rows of x (n, ...) per group id (every group must be non-empty) -> (n_groups, ...)."""
+    order = np.argsort(groups, kind="stable")
+    starts = np.searchsorted(groups[order], np.arange(n_groups))
+    return np.add.reduceat(x[order], starts, axis=0)
+
+
+def _condition_means(x: np.ndarray, inverse: np.ndarray, n_cond: int) -> np.ndarray:
+    """Average observations per condition: (n_obs, P) -> (n_cond, P)."""
+    counts = np.bincount(inverse, minlength=n_cond).astype(np.float64)
+    return _group_sums(x, inverse, n_cond) / counts[:, None]
+
+
+def _default_runs(inverse: np.ndarray, n_cond: int) -> np.ndarray:
+    """k-th repetition of each condition forms fold k (rsatoolbox's default split)."""
+    counts = np.bincount(inverse, minlength=n_cond)
+    if not (counts == counts[0]).all():
+        raise ValueError("runs must be given when conditions have different numbers of repetitions")
+    runs = np.empty(inverse.size, dtype=np.int64)
+    for c in range(n_cond):  # n_cond iterations, each vectorised
+        idx = np.flatnonzero(inverse == c)
+        runs[idx] = np.arange(idx.size)
+    return runs
+
+
+# ----------------------------------------------------------------------------- noise
+def _covariance(res: np.ndarray, dof: int, method: str) -> np.ndarray:
+    """Covariance estimators of rsatoolbox.data.noise on demeaned residuals (n, P)."""
+    n = res.shape[0]
+    s_sum = res.T @ res
+    if method == "full":
+        return s_sum / dof
+    if method == "diag":
+        return np.diag(np.einsum("ij,ij->j", res, res) / dof)
+    sq = res * res
+    s2_sum = sq.T @ sq  # sum over observations of (x_i x_j)^2
+    if method == "shrinkage_eye":
+        # Ledoit & Wolf (2004), towards a multiple of the identity.
+        s = s_sum / n
+        b2 = np.sum(s2_sum / n - s * s) / n
+        m = np.trace(s) / s.shape[0]
+        d2 = np.sum((s - m * np.eye(s.shape[0])) ** 2)
+        b2 = min(d2, b2)
+        shrunk = b2 / d2 * m * np.eye(s.shape[0]) + (d2 - b2) / d2 * s
+        return shrunk * n / dof
+    # shrinkage_diag: Schaefer & Strimmer (2005), towards the diagonal, with rsatoolbox's
+    # estimate of Var(r_ij): n/(n-1)^2 * (sum_k w_k^2 / (n-1) - r_ij^2), w_k the
+    # standardised cross products (slightly different from the paper's).
+    s = s_sum / dof
+    var = np.diag(s)
+    std = np.sqrt(var)
+    s_mean = s_sum / std[None, :] / std[:, None] / (n - 1)
+    s2_mean = s2_sum / var[None, :] / var[:, None] / (n - 1)
+    var_hat = n / dof**2 * (s2_mean - s_mean**2)
+    mask = ~np.eye(s.shape[0], dtype=bool)
+    lamb = np.sum(var_hat[mask]) / np.sum(s_mean[mask] ** 2)
+    lamb = max(min(lamb, 1.0), 0.0)
+    return s * np.where(mask, 1.0 - lamb, 1.0)
+
+
+def noise_precision(
+    residuals,
+    labels=None,
+    *,
+    method: str = "shrinkage_diag",
+    dof: int | None = None,
+    return_covariance: bool = False,
+) -> np.ndarray:
+    """Noise precision (inverse covariance) over features, for Mahalanobis / crossnobis.
+
+    Without ``labels`` this is rsatoolbox's ``prec_from_residuals`` (residuals demeaned,
+    ``dof = n - 1``); with ``labels`` (trial data) it is ``prec_from_unbalanced``: each
+    trial minus its condition mean, ``dof = n_trials - n_conditions``.
+
+    Parameters
+    ----------
+    residuals : np.ndarray, shape (n_obs, n_feat), or a DataArray (obs, unit)
+    labels : array_like, shape (n_obs,), optional
+        Condition label of each observation.
+    method : {"shrinkage_diag", "shrinkage_eye", "diag", "full"}
+        Schaefer-Strimmer shrinkage towards the diagonal, Ledoit-Wolf shrinkage towards
+        a scaled identity, the diagonal only, or the plain sample covariance.
+    dof : int, optional
+        Degrees of freedom of the covariance estimate.
+    return_covariance : bool
+        Return the covariance instead of its inverse.
+
+    Returns
+    -------
+    np.ndarray, shape (n_feat, n_feat)
+    """
+    method = check_choice(method, "method", _NOISE_METHODS)
+    x, lab, _, time = _unpack(residuals, labels, None, "residuals")
+    if time is not None:
+        raise ValueError("residuals must be 2-D (obs, unit); estimate one precision per time bin yourself")
+    x = x[0]
+    if x.shape[0] < 2:
+        raise ValueError(f"residuals needs at least 2 observations, got {x.shape[0]}")
+    if labels is not None:
+        uniq, inverse = np.unique(lab, return_inverse=True)
+        x = x - _condition_means(x, inverse, uniq.size)[inverse]
+        default_dof = x.shape[0] - uniq.size
+    else:
+        default_dof = x.shape[0] - 1
+    x = x - x.mean(axis=0, keepdims=True)
+    if dof is None:
+        dof = default_dof
+    if dof < 1:
+        raise ValueError(f"dof must be >= 1, got {dof} (too few observations per condition?)")
+    cov = _covariance(x, dof, method)
+    if return_covariance:
+        return cov
+    return np.linalg.inv(cov)
+
+
+# ----------------------------------------------------------------------------- RDMs
+def _kernel_distance(k: np.ndarray) -> np.ndarray:
+    """d_ij = k_ii + k_jj - k_ij - k_ji for a stack of kernels (..., C, C)."""
+    diag = np.diagonal(k, axis1=-2, axis2=-1)
+    return diag[..., None, :] + diag[..., :, None] - k - np.swapaxes(k, -1, -2)
+
+
+def _check_noise(noise, n_feat: int, n_time: int) -> np.ndarray:
+    noise = check_array(noise, "noise", ndim=(2, 3), finite=True)
+    if noise.shape[-2:] != (n_feat, n_feat) or (noise.ndim == 3 and noise.shape[0] != n_time):
+        raise ValueError(f"noise must have shape ({n_feat}, {n_feat}) or ({n_time}, {n_feat}, {n_feat}), got {noise.shape}")
+    return noise.astype(np.float64, copy=False)
+
+
+def _crossnobis(x, inverse, runs, n_cond, noise):
+    """Leave-one-run-out crossnobis, averaged over folds (rsatoolbox's definition).
+
+    x : (n_time, n_obs, P).  Returns (n_time, C, C).
+    """
+    folds, fold_idx = np.unique(runs, return_inverse=True)
+    n_fold = folds.size
+    if n_fold < 2:
+        raise ValueError("crossnobis / cv_euclidean need at least 2 runs")
+    cell = fold_idx * n_cond + inverse
+    counts = np.bincount(cell, minlength=n_fold * n_cond).reshape(n_fold, n_cond).astype(np.float64)
+    if (counts == 0).any():
+        f, c = np.argwhere(counts == 0)[0]
+        raise ValueError(f"condition {c} has no observation in run {folds[f]!r}; every run must contain every condition")
+    train_counts = counts.sum(0) - counts
+    n_time, _, p = x.shape
+    out = np.empty((n_time, n_cond, n_cond))
+    for t in range(n_time):  # per bin: (F, C, P) sums, all folds in one product
+        sums = _group_sums(x[t], cell, n_fold * n_cond).reshape(n_fold, n_cond, p)
+        test = sums / counts[:, :, None]
+        train = (sums.sum(axis=0) - sums) / train_counts[:, :, None]
+        if noise is not None:
+            w = noise if noise.ndim == 2 else noise[t]
+            test = (test.reshape(-1, p) @ w).reshape(test.shape)
+        # The fold average of the kernels A_f W B_f^T is one contraction over (fold, feature).
+        a = train.transpose(1, 0, 2).reshape(n_cond, n_fold * p)
+        b = test.transpose(1, 0, 2).reshape(n_cond, n_fold * p)
+        out[t] = _kernel_distance(a @ b.T / n_fold) / p
+    return out
+
+
+def _rdm_slice(m: np.ndarray, method: str, noise, prior_lambda: float, prior_weight: float) -> np.ndarray:
+    """Full dissimilarity matrix (C, C) of condition patterns m (C, P) for one time bin."""
+    n_feat = m.shape[1]
+    if method == "poisson":
+        rate = (m + prior_lambda * prior_weight) / (1.0 + prior_weight)
+        if (rate <= 0).any():
+            raise ValueError("poisson needs positive rates: data must be >= 0 with prior_lambda * prior_weight > 0")
+        return _kernel_distance(rate @ np.log(rate).T) / n_feat
+    if method in ("correlation", "cosine"):
+        c = m - m.mean(axis=1, keepdims=True) if method == "correlation" else m.copy()
+        norm = np.sqrt(np.einsum("ij,ij->i", c, c))
+        if (norm == 0).any():
+            what = "a constant pattern" if method == "correlation" else "an all-zero pattern"
+            raise ValueError(f"{method} distance is undefined for {what}")
+        c /= norm[:, None]
+        return 1.0 - c @ c.T
+    if method in ("euclidean", "sqeuclidean"):
+        sq = np.einsum("ij,ij->i", m, m)
+        return (sq[:, None] + sq[None, :] - 2.0 * (m @ m.T)) / n_feat
+    kernel = (m @ noise) @ m.T  # mahalanobis
+    diag = np.diagonal(kernel)
+    return (diag[None, :] + diag[:, None] - 2.0 * kernel) / n_feat
+
+
+def rdm(
+    data,
+    method: str = "correlation",
+    *,
+    labels=None,
+    runs=None,
+    noise=None,
+    prior_lambda: float = 1.0,
+    prior_weight: float = 0.1,
+    remove_mean: bool = False,
+) -> xr.DataArray:
+    """Representational dissimilarity matrix, per time bin when data has a time axis.
+
+    Observations sharing a condition label are averaged first (except for the
+    cross-validated measures), conditions are ordered by sorted label, as in rsatoolbox.
+    With ``m_i`` the mean pattern of condition i over ``P`` features:
+
+    - ``"correlation"``: ``1 - pearson(m_i, m_j)``.
+    - ``"euclidean"`` / ``"sqeuclidean"``: ``||m_i - m_j||^2 / P`` (rsatoolbox calls
+      this normalised squared distance "euclidean"; both names give it).
+    - ``"cosine"``: ``1 - cos(m_i, m_j)`` (not in rsatoolbox; scipy's definition).
+    - ``"mahalanobis"``: ``(m_i - m_j) W (m_i - m_j)^T / P`` with ``W`` the noise
+      precision (``noise``; if None, estimated from within-condition residuals with
+      :func:`noise_precision`, shrinkage towards the diagonal).
+    - ``"crossnobis"``: leave-one-run-out ``(a_i - a_j) W (b_i - b_j)^T / P`` with ``a``
+      the training-run means and ``b`` the left-out-run means, averaged over runs;
+      ``W`` = ``noise`` or identity.  ``"cv_euclidean"`` is the same with ``W = I``.
+    - ``"poisson"``: symmetrised KL divergence of Poisson rates
+      ``sum_k (l_ik - l_jk)(log l_ik - log l_jk) / P`` with
+      ``l = (m + prior_lambda * prior_weight) / (1 + prior_weight)``.
+
+    Parameters
+    ----------
+    data : xarray.DataArray, dims (obs, unit[, time]), or np.ndarray, shape (n_obs, n_feat[, n_time])
+        Responses.  Observations are conditions, or trials with condition labels.
+    method : str
+        One of :data:`RDM_METHODS`.
+    labels : array_like (n_obs,) or str, optional
+        Condition label per observation, or the name of a coordinate of ``data``.
+        Default: the DataArray's first-dim coordinate, else one condition per row.
+    runs : array_like (n_obs,) or str, optional
+        Run / partition label per observation (cross-validated measures).  Default: the
+        k-th repetition of each condition forms run k (needs equal repetitions).
+    noise : np.ndarray, shape (n_feat, n_feat) or (n_time, n_feat, n_feat), optional
+        Noise precision for ``"mahalanobis"`` / ``"crossnobis"``.
+    prior_lambda, prior_weight : float
+        Poisson prior (rsatoolbox defaults).
+    remove_mean : bool
+        Subtract each pattern's mean over features first (no effect on correlation;
+        not applied to Poisson).
+
+    Returns
+    -------
+    xarray.DataArray, dims ("condition", "condition_b"[, "time"])
+        Symmetric, zero diagonal; coords carry the condition labels (and time).
+    """
+    method = check_choice(method, "method", RDM_METHODS)
+    if not isinstance(remove_mean, bool):
+        raise TypeError(f"remove_mean must be a bool, got {type(remove_mean).__name__}")
+    x, lab, run, time = _unpack(data, labels, runs)
+    n_time, n_obs, n_feat = x.shape
+    uniq, inverse = np.unique(lab, return_inverse=True)
+    n_cond = uniq.size
+    if noise is not None:
+        if method not in ("mahalanobis", "crossnobis"):
+            raise ValueError(f"noise is only used by 'mahalanobis' and 'crossnobis', not {method!r}")
+        noise = _check_noise(noise, n_feat, n_time)
+
+    if method in _CV_METHODS:
+        if remove_mean:
+            x = x - x.mean(axis=2, keepdims=True)
+        if run is None:
+            run = _default_runs(inverse, n_cond)
+        d = _crossnobis(x, inverse, run, n_cond, noise if method == "crossnobis" else None)
+    else:
+        if method == "poisson":
+            prior_lambda = check_float(prior_lambda, "prior_lambda", min_value=0.0)
+            prior_weight = check_float(prior_weight, "prior_weight", min_value=0.0)
+        if method == "mahalanobis" and noise is None and n_obs == n_cond:
+            raise ValueError("mahalanobis needs noise= (a precision matrix) or repeated observations per condition to estimate it")
+        averaged = n_cond != n_obs or not (inverse == np.arange(n_obs)).all()
+        d = np.empty((n_time, n_cond, n_cond))
+        if method in ("correlation", "cosine") and not averaged:  # fast path
+            # Centre all bins in one contiguous (time, cond, feat) block (the input is strided
+            # with time fastest), then one symmetric product per bin, normalised afterwards.
+            if n_time == 1:
+                c = np.array(x, dtype=np.float64)
+            else:
+                c = np.empty((n_time, n_obs, n_feat))
+                for i in range(n_obs):  # transposing copy, one (feat, time) block at a time
+                    c[:, i, :] = x[:, i, :]
+            if method == "correlation" or remove_mean:
+                c -= c.mean(axis=2, keepdims=True)
+            for t in range(n_time):
+                g = c[t] @ c[t].T
+                norm = np.sqrt(np.diagonal(g))  # the Gram diagonal gives the norms for free
+                if (norm == 0).any():
+                    what = "a constant pattern" if method == "correlation" else "an all-zero pattern"
+                    raise ValueError(f"{method} distance is undefined for {what}")
+                np.subtract(1.0, g / norm[:, None] / norm[None, :], out=d[t])
+        else:
+            for t in range(n_time):  # per bin: cache-sized blocks and one symmetric product each
+                m = _condition_means(x[t], inverse, n_cond) if averaged else x[t]
+                if remove_mean and method not in ("correlation", "poisson"):
+                    m = m - m.mean(axis=1, keepdims=True)
+                w = None
+                if method == "mahalanobis":
+                    if noise is None:
+                        w = noise_precision(x[t], inverse)
+                    else:
+                        w = noise if noise.ndim == 2 else noise[t]
+                d[t] = _rdm_slice(m, method, w, prior_lambda, prior_weight)
+    d = _symmetric_from_upper(d)
+    coords: dict[Hashable, object] = {"condition": uniq, "condition_b": uniq}
+    if time is None:
+        out = xr.DataArray(d[0], dims=("condition", "condition_b"), coords=coords)
+    else:
+        coords["time"] = time[1]
+        out = xr.DataArray(np.moveaxis(d, 0, 2), dims=("condition", "condition_b", "time"), coords=coords)
+    out.attrs["method"] = method
+    out.name = "rdm"
+    return out
