@@ -75,6 +75,9 @@ class Context:
         Seed of every random draw in the pipeline.
     progress : bool
         Show progress bars.
+    code_version : str
+        Fingerprint of the code (workbench version, this pipeline's source): part of every
+        cache key, so results cached by older code are not reused.
     """
 
     out_dir: Path
@@ -82,6 +85,7 @@ class Context:
     quick: bool = False
     seed: int = 0
     progress: bool = True
+    code_version: str = ""
     log_lines: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -101,12 +105,12 @@ class Context:
 
         ``compute`` returns a dict of NumPy arrays (stored as ``.npz``) or an xarray
         Dataset/DataArray (stored as netCDF).  The file name carries a hash of ``params``
-        and of ``quick``/``seed``, so a change of parameters recomputes; a file that
+        and of ``quick``/``seed``/``code_version``, so a change of parameters or code recomputes; a file that
         cannot be read is recomputed too.  Files are written atomically.
         """
         import xarray as xr
 
-        full = {"params": params, "quick": self.quick, "seed": self.seed}
+        full = {"params": params, "quick": self.quick, "seed": self.seed, "code": self.code_version}
         stem = f"{key}-{_params_hash(full)}"
         for suffix in (".npz", ".nc"):
             path = self.cache_dir / f"{stem}{suffix}"

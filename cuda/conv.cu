@@ -1,7 +1,8 @@
 // Convolution over spike time maps.  A cumulative wave is fully described by its time map,
 // so each output neuron accumulates, per time step, the weights of the inputs that first
 // fire at that step (a T-bin histogram), then integrates over time.  WB_T (the number of
-// time steps) is a compile-time constant so the histogram lives in registers.
+// time steps) is a compile-time constant: the histogram is a per-thread array (registers or
+// local memory; the host caps T).
 #include "common.cuh"
 #ifndef WB_T
 #define WB_T 15
@@ -21,7 +22,7 @@ __device__ __forceinline__ void wb_conv_hist(const int* __restrict__ tmap, const
                 int ix = ox * SX - PX + kx;
                 if (ix < 0 || ix >= W) continue;
                 int t = tm[(idx_t)iy * W + ix];
-                if (t < WB_T) hist[t] += wk[ky * KW + kx];
+                if ((unsigned)t < (unsigned)WB_T) hist[t] += wk[ky * KW + kx];  // T and beyond: silent
             }
         }
     }

@@ -17,7 +17,10 @@ def _default() -> int:
         value = os.environ.get(var, "")
         if value.isdigit() and int(value) > 0:
             return int(value)
-    return os.cpu_count() or 1
+    try:  # the CPUs this process may run on (affinity, cgroup cpusets), not the machine's
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def get_num_threads() -> int:
@@ -28,8 +31,10 @@ def get_num_threads() -> int:
 def set_num_threads(n: int | None) -> None:
     """Set the kernels' thread count (``None`` restores the default)."""
     global _num_threads
-    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
-        raise ValueError(f"n must be a positive integer or None, got {n!r}")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int)):
+        raise TypeError(f"n must be an int or None, got {type(n).__name__}")
+    if n is not None and n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
     _num_threads = n
 
 

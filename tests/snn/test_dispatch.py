@@ -12,6 +12,9 @@ class FakeGPUArray:
     def __init__(self, data):
         self.data = np.asarray(data)
 
+    ndim = property(lambda self: self.data.ndim)
+    dtype = property(lambda self: self.data.dtype)
+
 
 @pytest.fixture
 def fake_gpu(monkeypatch):
@@ -85,3 +88,42 @@ def test_cpu_to_cpu_moves_are_no_ops():
     assert sched.to("cpu") is sched
     with pytest.raises(ValueError):
         sched.to("tpu")
+
+
+@pytest.mark.parametrize(
+    ("bank", "mode"),
+    [
+        (lambda: snn.DoG(2, [(1.0, 2.0)]), "on"),
+        (lambda: snn.LoG(2, [1.0]), "onoff"),
+        (lambda: snn.Gabor(2, [(2.0, 0.0, 0.5, 4.0, 0.0)]), "none"),
+    ],
+)
+def test_filter_banks_route_gpu_arrays_with_their_rectification(monkeypatch, bank, mode):
+    import workbench.cuda as cuda_mod
+
+    monkeypatch.setattr(_dispatch, "_CUPY_ARRAY", (FakeGPUArray,))
+    seen = []
+    monkeypatch.setattr(cuda_mod, "filter_bank", lambda k, x, pad, m: seen.append((k.shape, m)) or "gpu")
+    b = bank()
+    assert b(FakeGPUArray(np.zeros((1, 1, 8, 8), np.float32))) == "gpu"
+    assert seen and seen[0][1] == mode
+
+
+DISPATCHED = [
+    "rank_code_timemap", "rank_code", "gather", "scatter", "infinite", "conv", "conv_fire_timemap", "fc",
+    "pad", "pad_timemap", "max_pool", "pool_timemap", "threshold", "quantize", "fire", "first_spike",
+    "inhibit", "inhibit_timemap", "conv_wta", "conv_wta_timemap", "fc_wta", "stdp", "rstdp",
+]
+
+
+@pytest.mark.parametrize("name", DISPATCHED)
+def test_gpu_functions_take_the_cpu_arguments(name):
+    # A CuPy call is forwarded with the same positional and keyword arguments, so the two
+    # implementations must agree on parameter names and order.
+    import inspect
+
+    import workbench.cuda as cuda_mod
+
+    cpu = [p.name for p in inspect.signature(getattr(snn, name)).parameters.values()]
+    gpu = [p.name for p in inspect.signature(getattr(cuda_mod, name)).parameters.values()]
+    assert cpu == gpu

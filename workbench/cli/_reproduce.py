@@ -49,6 +49,20 @@ def pipelines_package():
     return sys.modules["analyses"]
 
 
+def code_version(module) -> str:
+    """Fingerprint of a pipeline's code: workbench's version and the pipeline's own source
+    (plus the shared ``_common`` module)."""
+    import hashlib
+
+    from .. import __version__
+
+    digest = hashlib.sha256(__version__.encode())
+    folder = Path(module.__file__).parent
+    for path in (Path(module.__file__), folder / "_common.py"):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def _check_data(modules) -> None:
     from .. import datasets
 
@@ -110,7 +124,8 @@ def _run(args: argparse.Namespace) -> int:
     for i, (name, module) in enumerate(modules, 1):
         print(f"[{i}/{len(modules)}] {name}: {module.TITLE}", flush=True)
         ctx = common.Context(out_dir=out, cache_dir=out / ".cache" / ("quick" if args.quick else "full") / name,
-                             quick=args.quick, seed=args.seed, progress=not args.no_progress)
+                             quick=args.quick, seed=args.seed, progress=not args.no_progress,
+                             code_version=code_version(module))
         t0 = time.perf_counter()
         result = module.run(ctx)
         secs = time.perf_counter() - t0

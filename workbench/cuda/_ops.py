@@ -90,11 +90,72 @@ def _out_size(size: int, kernel_size: int, stride: int, pad_before: int, pad_aft
     return (size + pad_before + pad_after - kernel_size) // stride + 1
 
 
+# The event-driven conv keeps a T-bin histogram per thread (local memory); beyond this the
+# stack frame grows past what a launch can sustain.
+MAX_T = 1024
+
+
+def _check_steps(T: int) -> int:
+    if not 1 <= int(T) <= MAX_T:
+        raise ValueError(f"T must be in [1, {MAX_T}] on the GPU, got {T}")
+    return int(T)
+
+
+def _check_wave(wave, name: str = "wave"):
+    cp = cupy_module()
+    wave = _require_gpu(wave, name)
+    if wave.dtype != cp.uint8:
+        raise TypeError(f"{name} must have dtype uint8, got {wave.dtype}")
+    return wave
+
+
+def _check_cumulative(wave, name: str = "wave") -> None:
+    # The GPU conv works on first-spike times; count waves (rate coding) need the CPU's
+    # per-step path.
+    if wave.size and (int(wave.max()) > 1 or bool((wave[:, 1:] < wave[:, :-1]).any())):
+        raise NotImplementedError(
+            f"{name} is not a cumulative 0/1 wave (e.g. a rate-code count wave); the GPU conv handles "
+            "cumulative waves only -- use NumPy input for count waves"
+        )
+
+
+def _check_timemap(tmap, name: str, T: int | None):
+    cp = cupy_module()
+    tmap = _require_gpu(tmap, name)
+    if tmap.dtype != cp.int32:
+        raise TypeError(f"{name} must have dtype int32, got {tmap.dtype}")
+    if tmap.size:
+        lo, hi = int(tmap.min()), int(tmap.max())
+        if lo < 0 or (T is not None and hi > T):
+            raise ValueError(f"{name} values must lie in [0, T={T}], got [{lo}, {hi}]")
+    return tmap
+
+
+def _check_pair_like(spike_potential, tmap, name: str = "spike_potential"):
+    spike_potential = _require_gpu(spike_potential, name)
+    if spike_potential.shape != tmap.shape:
+        raise ValueError(f"{name} must have the shape of tmap {tmap.shape}, got {spike_potential.shape}")
+    if spike_potential.dtype not in (np.float32, np.float64):
+        raise TypeError(f"{name} must be float32 or float64, got {spike_potential.dtype}")
+    return spike_potential
+
+
+def _padding4(padding, name: str = "padding") -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) from an int, a (y, x) pair or a 4-tuple, as the CPU core."""
+    if isinstance(padding, (tuple, list)) and len(padding) == 4:
+        values = tuple(int(v) for v in padding)
+        if min(values) < 0:
+            raise ValueError(f"{name} must be >= 0, got {padding!r}")
+        return values  # type: ignore[return-value]
+    py, px = check_pair(padding, name)
+    return py, px, py, px
+
+
 # ---------------------------------------------------------------- coding
 def gather(wave):
     """(B, T, ...) uint8 cumulative wave -> (B, ...) int32 first-spike times (T = never)."""
     cp = cupy_module()
-    wave = _require_gpu(wave, "wave")
+    wave = _check_wave(wave)
     B, T = wave.shape[:2]
     n = int(np.prod(wave.shape[2:]))
     out = cp.empty((B,) + wave.shape[2:], dtype=cp.int32)
@@ -105,7 +166,7 @@ def gather(wave):
 def scatter(tmap, T: int):
     """(B, ...) int32 time map -> (B, T, ...) uint8 cumulative wave."""
     cp = cupy_module()
-    tmap = _require_gpu(tmap, "tmap").astype(cp.int32, copy=False)
+    tmap = _check_timemap(tmap, "tmap", T)
     B = tmap.shape[0]
     n = int(np.prod(tmap.shape[1:]))
     out = cp.empty((B, T) + tmap.shape[1:], dtype=cp.uint8)
@@ -125,6 +186,10 @@ def rank_code_timemap(images, T: int, sort: bool = True):
     _rank_only(sort)
     cp = cupy_module()
     images = _require_gpu(images, "images")
+    if images.dtype not in (np.float32, np.float64):
+        raise TypeError(f"images must be float32 or float64, got {images.dtype}")
+    if images.size and not bool(cp.isfinite(images).all()):
+        raise ValueError("images contains NaN or infinite values")
     B = images.shape[0]
     flat = images.reshape(B, -1)
     n = flat.shape[1]
@@ -188,9 +253,10 @@ def _conv_geometry(tmap, weight, stride, padding):
 def conv(wave, weight, stride=1, padding=0):
     """Per-step potentials (B, T, F, OH, OW) of a cumulative wave (B, T, C, H, W)."""
     cp = cupy_module()
-    wave = _require_gpu(wave, "wave")
+    wave = _check_wave(wave)
+    _check_cumulative(wave)
     weight = _require_gpu(weight, "weight")
-    T = wave.shape[1]
+    T = _check_steps(wave.shape[1])
     tmap = gather(wave)
     g = _conv_geometry(tmap, weight, stride, padding)
     B, F, OH, OW = g[0], g[4], g[11], g[12]
@@ -202,7 +268,8 @@ def conv(wave, weight, stride=1, padding=0):
 def conv_fire_timemap(tmap, weight, threshold: float, T: int, stride=1, padding=0):
     """Event-driven conv + fire: (out_tmap (B, F, OH, OW) int32, potential at first spike)."""
     cp = cupy_module()
-    tmap = _require_gpu(tmap, "tmap").astype(cp.int32, copy=False)
+    T = _check_steps(T)
+    tmap = _check_timemap(tmap, "tmap", T)
     weight = _require_gpu(weight, "weight")
     g = _conv_geometry(tmap, weight, stride, padding)
     B, F, OH, OW = g[0], g[4], g[11], g[12]
@@ -291,11 +358,10 @@ def _inhibit_winner(tmap, spike_pot, T):
     return winner
 
 
-def inhibit_timemap(tmap, spike_pot, T: int):
+def inhibit_timemap(tmap, spike_potential, T: int):
     """Event-driven pointwise inhibition: losers become never-fired (time T, potential 0)."""
-    cp = cupy_module()
-    tmap = _require_gpu(tmap, "tmap").astype(cp.int32, copy=True)
-    spk = _require_gpu(spike_pot, "spike_pot").copy()
+    tmap = _check_timemap(tmap, "tmap", T).copy()
+    spk = _check_pair_like(spike_potential, tmap).copy()
     B, C, H, W = tmap.shape
     winner = _inhibit_winner(tmap, spk, T)
     args = (tmap, spk, winner, np.int32(B), np.int32(C), np.int64(H * W), np.int32(T))
@@ -315,11 +381,16 @@ def inhibit(potentials, threshold: float = 0.0):
 
 
 # ---------------------------------------------------------------- k-WTA
-def conv_wta_timemap(tmap, spike_pot, radius, count: int, T: int):
+def conv_wta_timemap(tmap, spike_potential, radius, count: int, T: int):
     """Winners (n, 5) int32 rows (batch, feature, time, y, x) from a time map pair."""
     cp = cupy_module()
-    tmap = _require_gpu(tmap, "tmap").astype(cp.int32, copy=False)
-    spk = _require_gpu(spike_pot, "spike_pot")
+    tmap = _check_timemap(tmap, "tmap", T)
+    spk = _check_pair_like(spike_potential, tmap)
+    if count < 0:
+        raise ValueError(f"count must be >= 0, got {count}")
+    count = min(int(count), tmap.shape[1] * tmap.shape[2] * tmap.shape[3])
+    if count == 0 or tmap.shape[0] == 0:
+        return cp.empty((0, 5), dtype=cp.int32)
     B, C, H, W = tmap.shape
     ry, rx = check_pair(radius, "radius")
     excluded = cp.zeros(tmap.shape, dtype=cp.uint8)
@@ -352,10 +423,18 @@ def stdp_update(weight, pre_tmap, winners, a_plus, a_minus, *, stabilize=True, l
     cp = cupy_module()
     if not (is_cupy_array(weight) and weight.flags.c_contiguous):
         raise TypeError("weight must be a C-contiguous cupy.ndarray (it is updated in place)")
-    pre = _require_gpu(pre_tmap, "pre_tmap").astype(cp.int32, copy=False)
-    win = _require_gpu(winners, "winners").astype(cp.int32, copy=False)
+    pre = _check_timemap(pre_tmap, "pre_tmap", None)
+    win = _require_gpu(winners, "winners")
+    if win.dtype != cp.int32 or win.ndim != 2 or win.shape[1] != 5:
+        raise TypeError(f"winners must be an int32 (n, 5) array, got {win.dtype} {win.shape}")
     F, C, KH, KW = weight.shape
-    _, _, H, W = pre.shape
+    B, Cp, H, W = pre.shape
+    if Cp != C:
+        raise ValueError(f"pre_tmap has {Cp} channels but the weights expect {C}")
+    if win.shape[0]:
+        lo, hi = win.min(axis=0), win.max(axis=0)
+        if int(lo[0]) < 0 or int(hi[0]) >= B or int(lo[1]) < 0 or int(hi[1]) >= F:
+            raise ValueError(f"winners refer to batch/feature outside (B={B}, F={F})")
     sy, sx = check_pair(stride, "stride", min_value=1)
     py, px = check_pair(padding, "padding")
     ap = cp.asarray(a_plus, dtype=weight.dtype).reshape(-1)
@@ -363,6 +442,8 @@ def stdp_update(weight, pre_tmap, winners, a_plus, a_minus, *, stabilize=True, l
     n = int(win.shape[0])
     if ap.size == 1:
         ap, am = cp.full(n, ap.item(), weight.dtype), cp.full(n, am.item(), weight.dtype)
+    if ap.size != n or am.size != n:
+        raise ValueError(f"a_plus and a_minus must be scalars or hold one rate per winner ({n})")
     t = weight.dtype.type
     args = (weight, pre, win, ap, am, np.int32(n), np.int32(bool(stabilize)), t(lower), t(upper),
             *map(np.int32, (F, C, H, W, KH, KW, sy, sx, py, px)))
@@ -371,18 +452,24 @@ def stdp_update(weight, pre_tmap, winners, a_plus, a_minus, *, stabilize=True, l
 
 
 # ---------------------------------------------------------------- pool / pad
-def pool_timemap(tmap, kernel_size, stride=None, padding=0, T: int | None = None):
+def pool_timemap(tmap, kernel, stride=None, padding=0, T: int | None = None):
     """Max pooling of a cumulative wave, on its time map: minimum time per window."""
     cp = cupy_module()
-    tmap = _require_gpu(tmap, "tmap").astype(cp.int32, copy=False)
+    pads = _padding4(padding)
+    if T is None and any(pads):
+        raise ValueError("pool_timemap needs T (the value of a never-firing neuron) when padding is non-zero")
+    tmap = _check_timemap(tmap, "tmap", T)
+    if any(pads):  # pad explicitly (any of the CPU's padding forms), then pool without
+        tmap = pad_timemap(tmap, pads, T)
     B, C, H, W = tmap.shape
-    ky, kx = check_pair(kernel_size, "kernel", min_value=1)
-    sy, sx = check_pair(stride if stride is not None else kernel_size, "stride", min_value=1)
-    py, px = check_pair(padding, "padding")
-    OH, OW = _out_size(H, ky, sy, py, py), _out_size(W, kx, sx, px, px)
-    never = int(tmap.max()) + 1 if T is None else T
+    ky, kx = check_pair(kernel, "kernel", min_value=1)
+    sy, sx = check_pair(stride if stride is not None else kernel, "stride", min_value=1)
+    OH, OW = _out_size(H, ky, sy, 0, 0), _out_size(W, kx, sx, 0, 0)
+    if OH < 1 or OW < 1:
+        raise ValueError(f"kernel {ky}x{kx} is larger than the padded input {H}x{W}")
+    never = 0 if T is None else T  # only padded cells are never-firing, and they are explicit now
     out = cp.empty((B, C, OH, OW), dtype=cp.int32)
-    args = (tmap, out, *map(np.int32, (B * C, H, W, ky, kx, sy, sx, py, px, OH, OW, never)))
+    args = (tmap, out, *map(np.int32, (B * C, H, W, ky, kx, sy, sx, 0, 0, OH, OW, never)))
     launch(kernel("pool", "wb_pool_timemap"), out.size, args)
     return out
 
@@ -392,31 +479,29 @@ def pad_timemap(tmap, padding, T: int | None = None):
     if T is None:
         raise ValueError("pad_timemap needs T (the value of a never-firing neuron)")
     cp = cupy_module()
-    tmap = _require_gpu(tmap, "tmap").astype(cp.int32, copy=False)
+    tmap = _check_timemap(tmap, "tmap", T)
     B, C, H, W = tmap.shape
-    py, px = check_pair(padding, "padding")
-    OH, OW = H + 2 * py, W + 2 * px
+    top, left, bottom, right = _padding4(padding)
+    OH, OW = H + top + bottom, W + left + right
     out = cp.empty((B, C, OH, OW), dtype=cp.int32)
-    args = (tmap, out, *map(np.int32, (B * C, H, W, py, px, OH, OW, T)))
+    args = (tmap, out, *map(np.int32, (B * C, H, W, top, left, OH, OW, T)))
     launch(kernel("pool", "wb_pad_timemap"), out.size, args)
     return out
 
 
-def max_pool(wave, kernel_size, stride=None, padding=0):
-    """Max pooling of a cumulative wave (B, T, C, H, W): earliest spike wins."""
+def max_pool(wave, kernel, stride=None, padding=0):
+    """Max pooling of a cumulative 0/1 wave (B, T, C, H, W): earliest spike wins."""
+    wave = _check_wave(wave)
+    _check_cumulative(wave)
     T = wave.shape[1]
-    return scatter(pool_timemap(gather(wave), kernel_size, stride, padding, T), T)
+    return scatter(pool_timemap(gather(wave), kernel, stride, padding, T), T)
 
 
 def pad(x, padding=0, value=0):
     """Pad the last two axes: int, (y, x) or (top, left, bottom, right), constant ``value``."""
     cp = cupy_module()
     x = _require_gpu(x, "x")
-    if isinstance(padding, (tuple, list)) and len(padding) == 4:
-        top, left, bottom, right = (int(v) for v in padding)
-    else:
-        py, px = check_pair(padding, "padding")
-        top, left, bottom, right = py, px, py, px
+    top, left, bottom, right = _padding4(padding)
     widths = [(0, 0)] * (x.ndim - 2) + [(top, bottom), (left, right)]
     return cp.pad(x, widths, mode="constant", constant_values=value)
 

@@ -265,7 +265,8 @@ def permutation_test(
     xarray.Dataset
         ``accuracy`` (time) or (train_time, test_time); ``null`` with a leading
         ``permutation`` dim; ``p_value`` (uncorrected), ``p_corrected`` and
-        ``significant`` (``p_corrected < alpha``; for ``"fdr"``, ``q <= alpha``).
+        ``significant`` (``p_corrected <= alpha``; for ``"fdr"``, ``q <= alpha``), the
+        same rule as :func:`workbench.rsa.rsa_over_time` and :func:`workbench.stats.fdr_correction`.
         attrs: those of :func:`decode` plus ``correction``, ``alpha``, ``n_permutations``.
     """
     from ..stats import cluster_permutation, fdr_correction, permutation_pvalue
@@ -298,10 +299,10 @@ def permutation_test(
             raise ValueError("cluster correction supports time or train x test maps")
         _, p_corr = cluster_permutation(obs_map, null_map, threshold, "greater")
         p_corr = p_corr.reshape(observed.shape)
-        significant = p_corr < alpha
+        significant = p_corr <= alpha
     else:
         p_corr = p.copy()
-        significant = p < alpha
+        significant = p <= alpha
     attrs = _engine.result_attrs(prep, classifier, zscore, n_splits, n_repeats, cv, observed_out.accuracy.shape[0])
     attrs.update(correction=correction, alpha=alpha, n_permutations=n_permutations)
     if generalize:

@@ -344,8 +344,9 @@ def evaluate(
         ds["std"] = ("model", evals[ok].std(axis=0, ddof=1))
         good = evals[ok]
         n_ok = good.shape[0]
-        ds["p_zero"] = ("model", ((good <= 0).sum(axis=0) + 1) / n_ok)
-        ds["p_noise_ceiling"] = ("model", (((ceil[ok, :1] - good) <= 0).sum(axis=0) + 1) / n_ok)
+        # (count + 1) / (n + 1): never 0, never above 1 (as permutation_pvalue)
+        ds["p_zero"] = ("model", ((good <= 0).sum(axis=0) + 1) / (n_ok + 1))
+        ds["p_noise_ceiling"] = ("model", (((ceil[ok, :1] - good) <= 0).sum(axis=0) + 1) / (n_ok + 1))
         p = _pair_tests_bootstrap(good)
     if check_int(n_permutations, "n_permutations", min_value=0) > 0:
         # A stream independent of the bootstrap draws (same seed, different key).

@@ -219,18 +219,18 @@ def scatter(tmap: np.ndarray, T: int) -> np.ndarray:
 
     Parameters
     ----------
-    tmap : ndarray, int32, shape (B, C, H, W)
+    tmap : ndarray, int32, shape (B, C, H, W) or (B, N)
         First-spike steps in ``[0, T]`` (``T`` = never).
     T : int
         Number of time steps, ``>= 1``.
 
     Returns
     -------
-    wave : ndarray, uint8, shape (B, T, C, H, W)
+    wave : ndarray, uint8, shape (B, T, C, H, W) or (B, T, N)
         ``wave[b, t, c, y, x] = 1`` iff ``tmap[b, c, y, x] <= t``.
     """
     T = _check_T(T)
-    tmap = check_array(tmap, "tmap", ndim=4, dtypes=[TIME_DTYPE])
+    tmap = check_array(tmap, "tmap", ndim=(2, 4), dtypes=[TIME_DTYPE])
     if tmap.size and (tmap.min() < 0 or tmap.max() > T):
         raise ValueError(f"tmap values must lie in [0, T={T}]")
     B = tmap.shape[0]

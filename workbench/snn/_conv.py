@@ -236,6 +236,8 @@ def _init_weight(shape: tuple[int, ...], mean: float, std: float, seed, dtype) -
         raise TypeError(f"dtype must be float32 or float64, got {dt}")
     if seed is not None and not isinstance(seed, (Integral, np.random.SeedSequence)):
         raise TypeError(f"seed must be an int, a SeedSequence or None, got {type(seed).__name__}")
+    if isinstance(seed, Integral) and seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
     rng = np.random.default_rng(seed)
     return np.ascontiguousarray(rng.normal(mean, std, size=shape).astype(dt))
 

@@ -291,8 +291,12 @@ class DoG(_Bank):
             [np.stack([np.outer(g1, g1) for g1, _ in self._g]), np.stack([np.outer(g2, g2) for _, g2 in self._g])]
         )
 
+    _gpu_mode = "on"
+
     def __call__(self, images: np.ndarray) -> np.ndarray:
         """Filter ``images`` (B, C, H, W) -> (B, C*F, H', W'), see the class Notes."""
+        if self._on_gpu(images):
+            return self._gpu(images)
         x = self._prepare(images)
         F = len(self._g)
         both = _separable(x, [g1 for g1, _ in self._g] + [g2 for _, g2 in self._g])  # (B, C, 2F, H', W')

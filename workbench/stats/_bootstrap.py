@@ -41,6 +41,8 @@ def bootstrap_ci(samples: np.ndarray, ci: float = 0.95, method: str = "percentil
     x = samples.astype(np.float64, copy=False)
     if np.isinf(x).any():
         raise ValueError("samples contains infinite values")
+    if x.size and np.isnan(x).all(axis=0).any():
+        raise ValueError("samples has a column that is all NaN: no interval can be computed for it")
     if method == "percentile":
         low, high = np.nanquantile(x, [(1 - ci) / 2, (1 + ci) / 2], axis=0)
     else:
