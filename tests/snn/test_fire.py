@@ -280,3 +280,48 @@ def test_non_contiguous_input(rng):
     np.testing.assert_array_equal(fire(p, 1.0), ref_rank_fire(np.ascontiguousarray(p), 1.0))
     for got, want in zip(first_spike(p, 1.0), ref_first_spike(np.ascontiguousarray(p), 1.0)):
         np.testing.assert_array_equal(got, want)
+
+
+# ----------------------------------------------------------------------------- fused checks (perf path)
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", [(2, 3, 37), (3, 4, 2, 5, 7), (1, 2, 1)])
+def test_fused_kernels_match_reference_on_float_values(rng, dtype, shape):
+    """Non-integer values (rounding at the threshold compare happens in the array dtype)
+    and row lengths that are not a multiple of the vector width."""
+    p = rng.normal(size=shape).astype(dtype)
+    for th in (0.0, 0.3, -0.7):
+        np.testing.assert_array_equal(fire(p, th), ref_rank_fire(p, th))
+        for got, want in zip(first_spike(p, th), ref_first_spike(p, th)):
+            np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_fused_finiteness_checks_every_entry(rng, dtype, bad, where):
+    """fire (rank) and first_spike check finiteness inside their kernels: a bad value at
+    the very first or very last entry, already-fired neuron or not, must raise."""
+    from workbench.snn import conv_wta, fc_wta, inhibit
+
+    p = small_int_potentials(rng, (3, 4, 2, 3, 5), dtype)
+    p[(0,) * 5 if where == "first" else (-1,) * 5] = bad
+    with pytest.raises(ValueError, match="potentials"):
+        fire(p, 0.5)
+    with pytest.raises(ValueError, match="potentials"):
+        first_spike(p, 0.5)
+    with pytest.raises(ValueError, match="potentials"):
+        inhibit(p, 0.5)
+    with pytest.raises(ValueError, match="potentials"):
+        conv_wta(p, 1, 2, 0.5)
+    with pytest.raises(ValueError, match="potentials"):
+        fc_wta(p.reshape(3, 4, -1), 2, 0.5)
+    with pytest.raises(ValueError, match="potentials"):
+        fire(p, 0.5, method="rate")  # rate firing keeps the NumPy check
+
+
+def test_first_spike_output_does_not_depend_on_previous_calls(rng):
+    # the kernel initialises its own (uninitialised) outputs: run twice on different data
+    p = small_int_potentials(rng, (2, 3, 11), np.float32)
+    first_spike(p + 100, 0.0)
+    for got, want in zip(first_spike(p, 1.0), ref_first_spike(p, 1.0)):
+        np.testing.assert_array_equal(got, want)

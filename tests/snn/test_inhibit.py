@@ -275,3 +275,65 @@ def test_inhibit_timemap_properties(seed, shape, T):
     np.testing.assert_array_equal(out_t[kept], tmap[kept])
     np.testing.assert_array_equal(out_s[kept], spk[kept])
     assert not out_s[~kept].any()
+
+
+# ------------------------------------------------- fused event-driven kernel (perf path)
+def sparse_pair(rng, shape, T, dtype, density=0.1, signed=True):
+    """Mostly-silent time map with potentials that may be negative, and exact ties."""
+    tmap = np.where(rng.random(shape) < density, rng.integers(0, T, size=shape), T).astype(np.int32)
+    low = -2 if signed else 1
+    spk = np.where(tmap < T, rng.integers(low, 3, size=shape), 0).astype(dtype)
+    return tmap, spk
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", [(2, 7, 5, 7), (1, 3, 1, 17), (3, 2, 6, 6), (2, 30, 4, 9)])
+@pytest.mark.parametrize("density", [0.05, 0.5, 1.0])
+def test_inhibit_timemap_sparse_signed_matches_reference(rng, dtype, shape, density):
+    """Negative potentials, exact (time, potential) ties and row lengths that are not a
+    multiple of the vector width all go through the fused kernel."""
+    T = 3
+    tmap, spk = sparse_pair(rng, shape, T, dtype, density)
+    for got, want in zip(inhibit_timemap(tmap, spk, T), ref_inhibit_timemap(tmap, spk, T)):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+
+
+def test_inhibit_timemap_negative_potential_ties():
+    # same time at both features; -1 > -2 so feature 1 wins; equal values -> feature 0
+    tmap = np.zeros((1, 2, 1, 2), np.int32)
+    spk = np.array([[[[-2.0, -1.0]], [[-1.0, -1.0]]]], np.float32)
+    out_t, out_s = inhibit_timemap(tmap, spk, 4)
+    np.testing.assert_array_equal(out_t, [[[[4, 0]], [[0, 4]]]])
+    np.testing.assert_array_equal(out_s, [[[[0, -1]], [[-1, 0]]]])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_inhibit_timemap_checks_every_entry(rng, bad):
+    """The checks are fused into the kernel: a bad value anywhere (also at a silent
+    neuron, in the last sample, or at the last position) must still be rejected."""
+    T = 4
+    tmap, spk = sparse_pair(rng, (3, 4, 5, 6), T, np.float32)
+    s = spk.copy()
+    s[-1, -1, -1, -1] = bad
+    tmap[-1, -1, -1, -1] = T  # silent there
+    with pytest.raises(ValueError, match="spike_potential"):
+        inhibit_timemap(tmap, s, T)
+    t = tmap.copy()
+    t[-1, -1, -1, -1] = -1
+    with pytest.raises(ValueError, match="non-negative"):
+        inhibit_timemap(t, spk, T)
+    t[-1, -1, -1, -1] = T + 1
+    with pytest.raises(ValueError, match="T=4"):
+        inhibit_timemap(t, spk, T)
+
+
+def test_inhibit_timemap_parallel_sparse(rng, monkeypatch):
+    import workbench.snn._fire as mod
+    from workbench.snn import num_threads
+
+    monkeypatch.setattr(mod, "_PARALLEL_MIN_WORK", 0)
+    tmap, spk = sparse_pair(rng, (7, 5, 6, 11), 5, np.float64, 0.2)
+    with num_threads(3):
+        for got, want in zip(inhibit_timemap(tmap, spk, 5), ref_inhibit_timemap(tmap, spk, 5)):
+            np.testing.assert_array_equal(got, want)

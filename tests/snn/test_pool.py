@@ -309,3 +309,70 @@ def test_pool_threads_do_not_change_result(rng):
             results.append((max_pool(wave, 3, 2, 1), pool_timemap(tm, 3, 2, 1, T=T), rate_pool(wave, rates, 2)))
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------- cumulative-wave fast path of max_pool
+@pytest.mark.parametrize("kernel,stride,padding,pads", GEOMETRIES)
+@pytest.mark.parametrize("shape,T", [((3, 4, 7, 9), 5), ((1, 1, 3, 3), 1), ((2, 3, 5, 17), 3)])
+def test_max_pool_cumulative_fast_path_matches_reference(rng, kernel, stride, padding, pads, shape, T):
+    from workbench.snn._pool import _geometry, _max_pool_cumulative
+
+    tm = random_tmap(rng, shape, T)
+    wave = scatter_ref(tm, T)
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    s = kernel if stride is None else stride
+    sh, sw = (s, s) if isinstance(s, int) else s
+    want = max_pool_ref(wave, kh, kw, sh, sw, pads)
+    np.testing.assert_array_equal(max_pool(wave, kernel, stride, padding), want)
+    # the fast path itself accepts this wave and gives the same result
+    k, st_, p4, (oh, ow) = _geometry(wave.shape, kernel, stride, padding)
+    out = np.empty((*wave.shape[:3], oh, ow), np.uint8)
+    assert _max_pool_cumulative(wave, out, p4, k, st_)
+    np.testing.assert_array_equal(out, want)
+
+
+def test_max_pool_cumulative_edge_cases():
+    for T in (1, 4):
+        zero = np.zeros((1, T, 1, 1, 1), np.uint8)
+        np.testing.assert_array_equal(max_pool(zero, 1), zero)
+        ones = np.ones((2, T, 3, 4, 4), np.uint8)
+        np.testing.assert_array_equal(max_pool(ones, 2), np.ones((2, T, 3, 2, 2), np.uint8))
+        # padding-only windows (kernel 1 on padding) stay silent
+        np.testing.assert_array_equal(max_pool(ones, 1, 1, 1)[:, :, :, 0, 0], 0)
+
+
+@pytest.mark.parametrize("kind", ["counts", "drop", "random", "one_sample"])
+def test_max_pool_non_cumulative_waves_use_general_path(rng, kind):
+    """Waves that are not 0/1 cumulative must give the per-step maximum, exactly."""
+    from workbench.snn._pool import _geometry, _max_pool_cumulative
+
+    T = 4
+    wave = scatter_ref(random_tmap(rng, (3, 2, 6, 7), T), T)
+    if kind == "counts":  # rate-firing counts: non-decreasing but > 1
+        wave = np.cumsum(rng.integers(0, 2, size=wave.shape), axis=1).astype(np.uint8)
+    elif kind == "drop":  # a 1 -> 0 transition
+        b, t, c, y, x = np.argwhere(wave[:, :-1] == 1)[0]
+        wave[b, t + 1, c, y, x] = 0
+    elif kind == "random":
+        wave = rng.integers(0, 2, size=wave.shape).astype(np.uint8)
+    else:  # only the last sample, last position is not cumulative
+        wave[-1, 0, -1, -1, -1] = 1
+        wave[-1, 1:, -1, -1, -1] = 0
+    want = max_pool_ref(wave, 3, 3, 2, 2, (1, 1, 1, 1))
+    np.testing.assert_array_equal(max_pool(wave, 3, 2, 1), want)
+    k, st_, p4, (oh, ow) = _geometry(wave.shape, 3, 2, 1)
+    assert not _max_pool_cumulative(wave, np.empty((*wave.shape[:3], oh, ow), np.uint8), p4, k, st_)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1), B=st.integers(1, 3), C=st.integers(1, 3), H=st.integers(1, 7),
+    W=st.integers(1, 7), T=st.integers(1, 5), k=st.integers(1, 3), s=st.integers(1, 3), p=st.integers(0, 2),
+)
+def test_max_pool_is_pooled_time_map_property(seed, B, C, H, W, T, k, s, p):
+    """gather(max_pool(scatter(tm))) == pool_timemap(tm) for every geometry that fits."""
+    if H + 2 * p < k or W + 2 * p < k:
+        return
+    tm = random_tmap(np.random.default_rng(seed), (B, C, H, W), T)
+    pooled = max_pool(scatter_ref(tm, T), k, s, p)
+    np.testing.assert_array_equal(gather_ref(pooled), min_pool_ref(tm, k, k, s, s, (p,) * 4, T))

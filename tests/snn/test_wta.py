@@ -344,3 +344,72 @@ def test_fc_wta_properties(seed, shape, radius, count):
         if len(wb) < count:  # stopped early: every fired neuron is within radius of a winner
             for m in np.nonzero(tmap[b] < shape[1])[0]:
                 assert (np.abs(n - m) <= radius).any()
+
+
+# ------------------------------------------------- candidate-list kernel (perf path)
+def sparse_pair(rng, shape, T, dtype, density=0.1, signed=True):
+    """Mostly-silent time map with potentials that may be negative, and exact ties."""
+    tmap = np.where(rng.random(shape) < density, rng.integers(0, T, size=shape), T).astype(np.int32)
+    low = -2 if signed else 1
+    spk = np.where(tmap < T, rng.integers(low, 3, size=shape), 0).astype(dtype)
+    return tmap, spk
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", [(2, 7, 5, 19), (1, 3, 1, 17), (3, 30, 6, 6), (2, 2, 12, 3)])
+@pytest.mark.parametrize("density", [0.03, 0.3, 1.0])
+def test_conv_wta_timemap_sparse_signed_matches_reference(rng, dtype, shape, density):
+    """Negative potentials, exact ties, wide rows, radius beyond the map and counts larger
+    than the number of spikes all go through the candidate-list kernel."""
+    T = 3
+    tmap, spk = sparse_pair(rng, shape, T, dtype, density)
+    for radius, count in ((0, 40), (1, 5), ((2, 0), 3), (50, 4), ((0, 3), 7)):
+        ry, rx = (radius, radius) if isinstance(radius, int) else radius
+        np.testing.assert_array_equal(
+            conv_wta_timemap(tmap, spk, radius, count, T), ref_conv_select(tmap, spk, T, ry, rx, count)
+        )
+
+
+@pytest.mark.parametrize("count", [0, 3])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_conv_wta_timemap_checks_every_entry(rng, count, bad):
+    """Checks are fused into the kernel's first pass: they must run for every entry,
+    silent ones and the very last included, also when ``count`` is 0."""
+    T = 4
+    tmap, spk = sparse_pair(rng, (3, 4, 5, 6), T, np.float32)
+    s = spk.copy()
+    tmap[-1, -1, -1, -1] = T
+    s[-1, -1, -1, -1] = bad
+    with pytest.raises(ValueError, match="spike_potential"):
+        conv_wta_timemap(tmap, s, 1, count, T)
+    t = tmap.copy()
+    t[-1, -1, -1, -1] = -3
+    with pytest.raises(ValueError, match="non-negative"):
+        conv_wta_timemap(t, spk, 1, count, T)
+    t[-1, -1, -1, -1] = T + 1
+    with pytest.raises(ValueError, match="T=4"):
+        conv_wta_timemap(t, spk, 1, count, T)
+
+
+def test_conv_wta_timemap_parallel_sparse(rng, monkeypatch):
+    import workbench.snn._fire as mod
+    from workbench.snn import num_threads
+
+    monkeypatch.setattr(mod, "_PARALLEL_MIN_WORK", 0)
+    tmap, spk = sparse_pair(rng, (7, 6, 9, 11), 5, np.float64, 0.2)
+    with num_threads(3):
+        np.testing.assert_array_equal(conv_wta_timemap(tmap, spk, 2, 4, 5), ref_conv_select(tmap, spk, 5, 2, 2, 4))
+
+
+def test_conv_wta_timemap_full_rows_are_returned_compact(rng):
+    # every sample fills all `count` rows (the no-copy branch) or not (the masked branch)
+    T = 2
+    tmap = np.zeros((3, 4, 6, 6), np.int32)
+    spk = rng.integers(1, 5, size=tmap.shape).astype(np.float32)
+    full = conv_wta_timemap(tmap, spk, 0, 4, T)
+    assert full.shape == (12, 5) and full.flags.c_contiguous and full.dtype == np.int32
+    np.testing.assert_array_equal(full, ref_conv_select(tmap, spk, T, 0, 0, 4))
+    tmap[1] = T  # sample 1 silent
+    part = conv_wta_timemap(tmap, spk, 0, 4, T)
+    np.testing.assert_array_equal(part, ref_conv_select(tmap, spk, T, 0, 0, 4))
+    assert set(part[:, 0]) == {0, 2}

@@ -28,8 +28,32 @@ def _threads(work: int, batch: int) -> int:
     return max(1, min(get_num_threads(), batch))
 
 
-def _check_potentials(potentials, name: str = "potentials") -> np.ndarray:
-    return check_array(potentials, name, ndim=(3, 5), dtypes=FLOAT_DTYPES, finite=True, min_shape=(1, 1, 1, 1, 1))
+def _check_potentials(potentials, name: str = "potentials", finite: bool = True) -> np.ndarray:
+    # finite=False: the caller's kernel checks finiteness in its own pass (see _raise_non_finite)
+    return check_array(potentials, name, ndim=(3, 5), dtypes=FLOAT_DTYPES, finite=finite, min_shape=(1, 1, 1, 1, 1))
+
+
+def _raise_non_finite(bad: np.ndarray, name: str = "potentials") -> None:
+    """Raise as ``check_array(finite=True)`` would, from a fused kernel's per-sample flags."""
+    if bad.any():
+        raise ValueError(f"{name} contains NaN or infinite values")
+
+
+def _first_spike_pair(x: np.ndarray, th: float, name: str = "potentials") -> tuple[np.ndarray, np.ndarray]:
+    """First-spike pair of already shape/dtype-checked potentials ``x`` (B, T, ...).
+
+    Finiteness is checked inside the kernel's single pass (raises ValueError naming
+    ``name``), so callers must not run ``check_array(finite=True)`` on ``x`` again.
+    """
+    flat = _flat(x)
+    B, _, N = flat.shape
+    tmap = np.empty((B, N), dtype=TIME_DTYPE)
+    spike = np.empty((B, N), dtype=x.dtype)
+    bad = np.zeros(B, dtype=np.uint8)
+    _k.first_spike_checked(flat, th, tmap, spike, bad, _threads(flat.size, B))
+    _raise_non_finite(bad, name)
+    shape = (x.shape[0], *x.shape[2:])
+    return tmap.reshape(shape), spike.reshape(shape)
 
 
 def _flat(x: np.ndarray) -> np.ndarray:
@@ -122,13 +146,16 @@ def fire(potentials: np.ndarray, threshold: float = 0.0, method: str = "rank") -
     the reference level after a spike is the potential itself (not ``level + threshold``),
     so it is not reset-by-subtraction.  ``T`` must be at most 255 so counts fit in uint8.
     """
-    x = _check_potentials(potentials)
-    th = check_float(threshold, "threshold")
     method = check_choice(method, "method", ("rank", "rate"))
+    # rank: the kernel checks finiteness in its own pass (one read of the potentials)
+    x = _check_potentials(potentials, finite=method != "rank")
+    th = check_float(threshold, "threshold")
     flat = _flat(x)
     out = np.empty(flat.shape, dtype=WAVE_DTYPE)
     if method == "rank":
-        _k.rank_fire(flat, th, out, _threads(flat.size, flat.shape[0]))
+        bad = np.zeros(flat.shape[0], dtype=np.uint8)
+        _k.rank_fire_checked(flat, th, out, bad, _threads(flat.size, flat.shape[0]))
+        _raise_non_finite(bad)
     else:
         if x.shape[1] > 255:
             raise ValueError(f"potentials must have at most 255 time steps for method='rate', got {x.shape[1]}")
@@ -155,12 +182,6 @@ def first_spike(potentials: np.ndarray, threshold: float = 0.0) -> tuple[np.ndar
     spike_potential : ndarray, dtype of ``potentials``, same shape as ``tmap``
         Potential at the first-spike step; 0 where the neuron never fired.
     """
-    x = _check_potentials(potentials)
+    x = _check_potentials(potentials, finite=False)
     th = check_float(threshold, "threshold")
-    flat = _flat(x)
-    B, T, N = flat.shape
-    tmap = np.full((B, N), T, dtype=TIME_DTYPE)
-    spike = np.zeros((B, N), dtype=x.dtype)
-    _k.first_spike(flat, th, tmap, spike, _threads(flat.size, B))
-    shape = (x.shape[0], *x.shape[2:])
-    return tmap.reshape(shape), spike.reshape(shape)
+    return _first_spike_pair(x, th)

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._validation import FLOAT_DTYPES, TIME_DTYPE, check_array, check_float, check_int
 from .._kernels import inhibit as _k
-from ._fire import _threads, first_spike
+from ._fire import _first_spike_pair, _threads
 from ._dispatch import gpu_dispatch
 
 __all__ = ["inhibit", "inhibit_timemap"]
@@ -56,12 +56,13 @@ def inhibit(potentials: np.ndarray, threshold: float = 0.0) -> np.ndarray:
     - with signed weights (non-monotone potentials) Spyker's step count no longer points
       at the earliest spike; we always use the true first spike.
     """
-    x = check_array(potentials, "potentials", ndim=5, dtypes=FLOAT_DTYPES, finite=True, min_shape=(1, 1, 1, 1, 1))
+    # finiteness is checked inside the first-spike kernel's pass over the potentials
+    x = check_array(potentials, "potentials", ndim=5, dtypes=FLOAT_DTYPES, min_shape=(1, 1, 1, 1, 1))
     th = check_float(threshold, "threshold")
     B, T, C = x.shape[:3]
-    tmap, spike = first_spike(x, th)
+    tmap, spike = _first_spike_pair(x, th)
     win = _winners(tmap, spike, T)
-    out = np.empty_like(x)
+    out = np.zeros_like(x)  # the kernel copies only the surviving time courses
     _k.apply_dense(x.reshape(B, T, C, -1), win, out.reshape(B, T, C, -1), _threads(x.size, B))
     return out
 
@@ -97,18 +98,30 @@ def inhibit_timemap(
     the sparse and dense paths agree.
     """
     t = check_array(tmap, "tmap", ndim=4, dtypes=(TIME_DTYPE,), min_shape=(1, 1, 1, 1))
-    s = check_array(spike_potential, "spike_potential", ndim=4, dtypes=FLOAT_DTYPES, finite=True)
+    # finiteness and the time range are checked inside the kernel's single pass (stats)
+    s = check_array(spike_potential, "spike_potential", ndim=4, dtypes=FLOAT_DTYPES)
     if s.shape != t.shape:
         raise ValueError(f"spike_potential must have the shape of tmap {t.shape}, got {s.shape}")
-    if t.min() < 0:
-        raise ValueError("tmap must be non-negative")
     T = check_int(T, "T", min_value=1)
-    if t.max() > T:
-        raise ValueError(f"tmap values must be <= T={T}, got {int(t.max())}")
     B, C = t.shape[:2]
-    win = _winners(t, s, T)
+    P = t[0, 0].size
     out_t = np.empty_like(t)
     out_s = np.empty_like(s)
-    _k.apply_timemap(t.reshape(B, C, -1), s.reshape(B, C, -1), win, T, out_t.reshape(B, C, -1),
-                     out_s.reshape(B, C, -1), _threads(t.size, B))
+    scratch_i = np.empty((2, B, P), dtype=np.int32)
+    best_v = np.empty((B, P), dtype=s.dtype)
+    stats = np.empty((B, 3), dtype=np.int32)
+    _k.inhibit_timemap(t.reshape(B, C, P), s.reshape(B, C, P), T, out_t.reshape(B, C, P),
+                       out_s.reshape(B, C, P), scratch_i[0], scratch_i[1], best_v, stats,
+                       _threads(t.size, B))
+    _raise_bad_pair(stats, t, T)
     return out_t, out_s
+
+
+def _raise_bad_pair(stats: np.ndarray, t: np.ndarray, T: int) -> None:
+    """Raise for the facts a fused kernel gathered: (B, 3) rows (min t, max t, non-finite)."""
+    if stats[:, 2].any():
+        raise ValueError("spike_potential contains NaN or infinite values")
+    if stats[:, 0].min() < 0:
+        raise ValueError("tmap must be non-negative")
+    if stats[:, 1].max() > T:
+        raise ValueError(f"tmap values must be <= T={T}, got {int(t.max())}")

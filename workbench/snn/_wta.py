@@ -2,7 +2,7 @@
 
 Winners are int32 rows ``(batch, feature, time, y, x)`` (FC: ``y = x = 0``), grouped by
 batch in ascending order and, within a sample, in selection order.  Dense potentials are
-first reduced to a first-spike pair (:func:`~workbench.snn.first_spike`), then the compiled
+first reduced to a first-spike pair (as :func:`~workbench.snn.first_spike`), then the compiled
 selection in :mod:`workbench._kernels.wta` runs on that pair, so the dense and the
 event-driven entry points share one implementation.
 """
@@ -13,7 +13,7 @@ import numpy as np
 
 from .._validation import FLOAT_DTYPES, TIME_DTYPE, check_array, check_float, check_int, check_pair
 from .._kernels import wta as _k
-from ._fire import _threads, first_spike
+from ._fire import _first_spike_pair, _threads
 from ._dispatch import gpu_dispatch
 
 __all__ = ["conv_wta", "fc_wta", "conv_wta_timemap"]
@@ -21,23 +21,28 @@ __all__ = ["conv_wta", "fc_wta", "conv_wta_timemap"]
 
 def _compact(out: np.ndarray, n_out: np.ndarray) -> np.ndarray:
     """(B, count, 5) padded rows + per-sample counts -> (n, 5) rows in batch order."""
+    if n_out.size and n_out.min() == out.shape[1]:
+        return out.reshape(-1, 5)  # every sample filled its rows: already compact
     keep = np.arange(out.shape[1])[None, :] < n_out[:, None]
     return np.ascontiguousarray(out[keep], dtype=np.int32).reshape(-1, 5)
 
 
-def _conv_select(tmap: np.ndarray, spike: np.ndarray, T: int, radius: tuple[int, int], count: int) -> np.ndarray:
+def _conv_select(tmap: np.ndarray, spike: np.ndarray, T: int, radius: tuple[int, int], count: int):
+    """Run the compiled selection; returns (winners, stats) with stats (B, 4) rows
+    (min time, max time, non-finite potential flag, spike count) for the caller's checks."""
     B, C, H, W = tmap.shape
     count = min(count, C)  # a feature wins at most once; also bounds the output buffer
-    out = np.zeros((B, count, 5), dtype=np.int32)
-    n_out = np.zeros(B, dtype=np.int32)
-    blocked = np.zeros((B, H * W), dtype=np.uint8)
-    best = np.full((B, C), -1, dtype=np.int32)
-    state = np.zeros((B, C), dtype=np.uint8)
+    out = np.empty((B, count, 5), dtype=np.int32)
+    n_out = np.empty(B, dtype=np.int32)
+    stats = np.empty((B, 4), dtype=np.int32)
+    live = np.empty((B, C), dtype=np.uint8)
     # radius larger than the map behaves like the map size; clipping keeps int32 maths safe
     ry, rx = min(radius[0], H), min(radius[1], W)
-    _k.conv_wta(tmap.reshape(B, C, H * W), spike.reshape(B, C, H * W), T, H, W, ry, rx, count,
-                out, n_out, blocked, best, state, _threads(tmap.size, B))
-    return _compact(out, n_out)
+    _k.conv_wta_pair(tmap.reshape(B, C, H * W), spike.reshape(B, C, H * W), T, H, W, ry, rx, count,
+                     out, n_out, stats, live, _threads(tmap.size, B))
+    if n_out.size and n_out.min() < 0:
+        raise MemoryError("conv_wta: could not allocate the candidate list")
+    return _compact(out, n_out), stats
 
 
 @gpu_dispatch()
@@ -72,12 +77,13 @@ def conv_wta(potentials: np.ndarray, radius, count: int, threshold: float = 0.0)
     ``(time, potential)`` exactly.  Remaining ties go to the lowest flat index
     ``(feature, y, x)``, which is also what Spyker's first-occurrence arg-max does.
     """
-    x = check_array(potentials, "potentials", ndim=5, dtypes=FLOAT_DTYPES, finite=True, min_shape=(1, 1, 1, 1, 1))
+    # finiteness is checked inside the first-spike kernel's pass over the potentials
+    x = check_array(potentials, "potentials", ndim=5, dtypes=FLOAT_DTYPES, min_shape=(1, 1, 1, 1, 1))
     r = check_pair(radius, "radius", min_value=0)
     count = check_int(count, "count", min_value=0)
     th = check_float(threshold, "threshold")
-    tmap, spike = first_spike(x, th)
-    return _conv_select(tmap, spike, x.shape[1], r, count)
+    tmap, spike = _first_spike_pair(x, th)
+    return _conv_select(tmap, spike, x.shape[1], r, count)[0]
 
 
 @gpu_dispatch()
@@ -110,17 +116,21 @@ def conv_wta_timemap(
     makes this function agree with the dense :func:`conv_wta`.
     """
     t = check_array(tmap, "tmap", ndim=4, dtypes=(TIME_DTYPE,), min_shape=(1, 1, 1, 1))
-    s = check_array(spike_potential, "spike_potential", ndim=4, dtypes=FLOAT_DTYPES, finite=True)
+    # finiteness and the time range are checked inside the kernel's single pass (stats)
+    s = check_array(spike_potential, "spike_potential", ndim=4, dtypes=FLOAT_DTYPES)
     if s.shape != t.shape:
         raise ValueError(f"spike_potential must have the shape of tmap {t.shape}, got {s.shape}")
     r = check_pair(radius, "radius", min_value=0)
     count = check_int(count, "count", min_value=0)
-    if t.min() < 0:
-        raise ValueError("tmap must be non-negative")
     T = check_int(T, "T", min_value=1)
-    if t.max() > T:
+    winners, stats = _conv_select(t, s, T, r, count)
+    if stats[:, 2].any():
+        raise ValueError("spike_potential contains NaN or infinite values")
+    if stats[:, 0].min() < 0:
+        raise ValueError("tmap must be non-negative")
+    if stats[:, 1].max() > T:
         raise ValueError(f"tmap values must be <= T={T}, got {int(t.max())}")
-    return _conv_select(t, s, T, r, count)
+    return winners
 
 
 @gpu_dispatch()
@@ -152,12 +162,12 @@ def fc_wta(potentials: np.ndarray, count: int, threshold: float = 0.0, radius: i
     contract (neuron in the feature column, real first-spike time).  Ranking differences
     as in :func:`conv_wta`.
     """
-    x = check_array(potentials, "potentials", ndim=3, dtypes=FLOAT_DTYPES, finite=True, min_shape=(1, 1, 1))
+    x = check_array(potentials, "potentials", ndim=3, dtypes=FLOAT_DTYPES, min_shape=(1, 1, 1))
     count = check_int(count, "count", min_value=0)
     th = check_float(threshold, "threshold")
     radius = check_int(radius, "radius", min_value=0)
     B, T, N = x.shape
-    tmap, spike = first_spike(x, th)
+    tmap, spike = _first_spike_pair(x, th)
     count = min(count, N)  # a neuron wins at most once; also bounds the output buffer
     out = np.zeros((B, count, 5), dtype=np.int32)
     n_out = np.zeros(B, dtype=np.int32)
