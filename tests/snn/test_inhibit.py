@@ -337,3 +337,10 @@ def test_inhibit_timemap_parallel_sparse(rng, monkeypatch):
     with num_threads(3):
         for got, want in zip(inhibit_timemap(tmap, spk, 5), ref_inhibit_timemap(tmap, spk, 5)):
             np.testing.assert_array_equal(got, want)
+
+
+def test_dense_inhibit_rejects_negative_threshold():
+    # zeroed losers would "fire" at a negative threshold, unlike the event-driven path
+    p = np.ones((1, 2, 2, 1, 1), np.float32)
+    with pytest.raises(ValueError, match="threshold"):
+        inhibit(p, -0.5)

@@ -37,6 +37,8 @@ def inhibit(potentials: np.ndarray, threshold: float = 0.0) -> np.ndarray:
     ----------
     potentials : ndarray of float32 or float64, shape (B, T, C, H, W)
     threshold : float
+        Firing threshold, ``>= 0``: losers are set to 0, which must not count as a spike
+        downstream (with a negative threshold it would; then use :func:`inhibit_timemap`).
 
     Returns
     -------
@@ -58,7 +60,7 @@ def inhibit(potentials: np.ndarray, threshold: float = 0.0) -> np.ndarray:
     """
     # finiteness is checked inside the first-spike kernel's pass over the potentials
     x = check_array(potentials, "potentials", ndim=5, dtypes=FLOAT_DTYPES, min_shape=(1, 1, 1, 1, 1))
-    th = check_float(threshold, "threshold")
+    th = check_float(threshold, "threshold", min_value=0.0)
     B, T, C = x.shape[:3]
     tmap, spike = _first_spike_pair(x, th)
     win = _winners(tmap, spike, T)
