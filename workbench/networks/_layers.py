@@ -62,6 +62,10 @@ class ConvLayer(Layer):
         ``a_plus = lr_cap`` (``lr_factor = 1`` keeps them constant).
     inhibit : bool
         Apply pointwise (feature) inhibition to the output.
+    forward_inhibit : bool
+        Also apply it in :meth:`forward`, i.e. to the input of the layers above (when
+        ``inhibit``).  SpykeTorch's Mozafari et al. (2019) reproduction inhibits only while
+        the layer itself learns (``False``).
     weight_mean, weight_std : float
         Initial weights ~ N(mean, std).
     seed : int
@@ -84,6 +88,7 @@ class ConvLayer(Layer):
     weight_mean: float = 0.8
     weight_std: float = 0.05
     seed: int = 0
+    forward_inhibit: bool = True
     conv: Any = field(init=False, repr=False)
     schedule: Any = field(init=False, repr=False)
 
@@ -107,15 +112,15 @@ class ConvLayer(Layer):
     def weight(self) -> np.ndarray:
         return self.conv.weight
 
-    def fire(self, tmap: np.ndarray, T: int) -> tuple[np.ndarray, np.ndarray]:
+    def fire(self, tmap: np.ndarray, T: int, inhibit: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Output time map and spike potentials (after inhibition when enabled)."""
         out, pot = snn.sparse.conv(tmap, self.conv.weight, self.threshold, T, self.conv.stride, self.conv.padding)
-        if self.inhibit:
+        if self.inhibit if inhibit is None else inhibit:
             out, pot = snn.sparse.inhibit(out, pot, T)
         return out, pot
 
     def forward(self, tmap: np.ndarray, T: int) -> np.ndarray:
-        return self.fire(tmap, T)[0]
+        return self.fire(tmap, T, self.inhibit and self.forward_inhibit)[0]
 
     def learn(self, tmap: np.ndarray, T: int, labels: np.ndarray | None = None) -> np.ndarray:
         """One STDP step on a batch; returns the output time map."""
@@ -149,7 +154,7 @@ class ConvLayer(Layer):
         keys = [
             "in_channels", "out_channels", "kernel_size", "threshold", "padding", "stride", "wta_count",
             "wta_radius", "a_plus", "a_minus", "lr_factor", "lr_every", "lr_cap", "inhibit", "weight_mean",
-            "weight_std", "seed",
+            "weight_std", "seed", "forward_inhibit",
         ]
         return {"type": "ConvLayer", **{k: getattr(self, k) for k in keys}}
 
@@ -191,9 +196,11 @@ class DecisionLayer(Layer):
     """R-STDP decision layer (Mozafari et al. 2018, 2019).
 
     ``out_channels`` neurons, each assigned to class ``neuron // (out_channels // n_classes)``.
-    The decision is the neuron that fires first (threshold-free: the one whose potential
-    becomes positive earliest, ties by the larger potential); the winner learns by R-STDP,
-    rewarded when its class is the label and punished otherwise.
+    The decision is the neuron (over all features and positions) that fires first: the one
+    whose potential exceeds ``threshold`` earliest; ties are broken by the larger sum of its
+    potentials over all ``T`` steps (SpykeTorch's ``get_k_winners`` rule, which therefore
+    uses every input spike, not only the earliest ones), then by the lower flat index.  The
+    winner learns by R-STDP, rewarded when its class is the label and punished otherwise.
 
     Parameters
     ----------
@@ -204,6 +211,26 @@ class DecisionLayer(Layer):
     adaptive : bool
         Scale the reward rates by the previous epoch's miss rate and the punishment rates by
         its hit rate (Mozafari et al. 2018, Eq. 6).
+    weight_mean, weight_std : float
+        Initial weights ~ N(mean, std).
+    seed : int
+    padding : int or (int, int)
+        Zero (never-fired) padding of the input (Mozafari 2019: 2, as SpykeTorch's
+        reproduction pads the pooled map by 2 before the 5x5 decision convolution).
+    stabilize : bool
+        Soft-bound (``w (1 - w)``) R-STDP updates; SpykeTorch's reproduction of Mozafari
+        et al. (2019) uses plain additive updates (``False``).
+    lower, upper : float
+        Weight bounds of R-STDP (Mozafari 2019 reproduction: 0.2 and 0.8).
+    threshold : float
+        Firing threshold of the decision neurons (0: fire on any input; Mozafari 2018's
+        Caltech reproduction: 42).
+    dropout : float
+        Probability that a neuron is barred from winning during a training epoch (Mozafari
+        et al. 2018; redrawn every epoch from ``seed`` and the epoch number).
+    adaptive_min : float
+        Floor of the adaptive scale: rates are scaled by ``adaptive_min + (1 - adaptive_min)
+        * rate`` (SpykeTorch's Mozafari 2018 reproduction: 0.2; 0 gives Eq. 6 as is).
     """
 
     in_channels: int
@@ -218,8 +245,17 @@ class DecisionLayer(Layer):
     weight_mean: float = 0.8
     weight_std: float = 0.05
     seed: int = 0
+    padding: int | tuple[int, int] = 0
+    stabilize: bool = True
+    lower: float = 0.0
+    upper: float = 1.0
+    threshold: float = 0.0
+    dropout: float = 0.0
+    adaptive_min: float = 0.0
     conv: Any = field(init=False, repr=False)
     hit_rate: float = field(init=False, default=0.5)
+    _dropped: Any = field(init=False, repr=False, default=None)
+    last_prediction: Any = field(init=False, repr=False, default=None)
 
     trainable = True
 
@@ -227,8 +263,28 @@ class DecisionLayer(Layer):
         check_int(self.n_classes, "n_classes", min_value=2)
         if self.out_channels % self.n_classes:
             raise ValueError(f"out_channels ({self.out_channels}) must be a multiple of n_classes ({self.n_classes})")
-        self.conv = snn.Conv(self.in_channels, self.out_channels, self.kernel_size, mean=self.weight_mean,
-                             std=self.weight_std, seed=self.seed)
+        check_float(self.threshold, "threshold")
+        check_float(self.dropout, "dropout", min_value=0.0, max_value=1.0)
+        check_float(self.adaptive_min, "adaptive_min", min_value=0.0, max_value=1.0)
+        if not isinstance(self.stabilize, (bool, np.bool_)):
+            raise TypeError(f"stabilize must be a bool, got {type(self.stabilize).__name__}")
+        lower, upper = check_float(self.lower, "lower"), check_float(self.upper, "upper")
+        if not lower < upper:
+            raise ValueError(f"lower must be < upper, got lower={lower}, upper={upper}")
+        self.conv = snn.Conv(self.in_channels, self.out_channels, self.kernel_size, padding=self.padding,
+                             mean=self.weight_mean, std=self.weight_std, seed=self.seed)
+        # Before any epoch the hit rate is taken to be chance, as SpykeTorch's reproductions do.
+        self.hit_rate = 1.0 / self.n_classes
+        # Initial weights must respect the R-STDP bounds (N(0.8, 0.05) exceeds an upper bound of 0.8).
+        np.clip(self.conv.weight, lower, upper, out=self.conv.weight)
+
+    def _configs(self) -> tuple[snn.STDPConfig, snn.STDPConfig]:
+        m = float(self.adaptive_min)
+        scale_r = (m + (1.0 - m) * (1.0 - self.hit_rate)) if self.adaptive else 1.0
+        scale_p = (m + (1.0 - m) * self.hit_rate) if self.adaptive else 1.0
+        kw = {"stabilize": bool(self.stabilize), "lower": float(self.lower), "upper": float(self.upper)}
+        return (snn.STDPConfig(self.a_reward_plus * scale_r, self.a_reward_minus * scale_r, **kw),
+                snn.STDPConfig(self.a_punish_plus * scale_p, self.a_punish_minus * scale_p, **kw))
 
     @property
     def weight(self) -> np.ndarray:
@@ -237,35 +293,90 @@ class DecisionLayer(Layer):
     def neuron_class(self) -> np.ndarray:
         return np.arange(self.out_channels) // (self.out_channels // self.n_classes)
 
-    def _decide(self, tmap: np.ndarray, T: int) -> np.ndarray:
-        out, pot = snn.sparse.conv(tmap, self.conv.weight, 0.0, T, 1, 0)
-        winners = snn.sparse.conv_wta(out, pot, 0, 1, T)
-        return winners
+    def new_epoch(self, epoch: int | None) -> None:
+        """Draw the neurons dropped out during training epoch ``epoch``.
 
-    def predict(self, tmap: np.ndarray, T: int) -> np.ndarray:
-        """Predicted class per sample; -1 where no neuron fired."""
-        winners = self._decide(tmap, T)
-        pred = np.full(tmap.shape[0], -1, dtype=np.int64)
+        ``None`` (or ``dropout == 0``) drops none, as at test time.
+        """
+        if self.dropout > 0 and epoch is not None:
+            rng = np.random.default_rng([int(self.seed), int(epoch)])
+            self._dropped = rng.random(self.out_channels) < self.dropout
+        else:
+            self._dropped = None
+
+    def _decide(self, tmap: np.ndarray, T: int, dropped: np.ndarray | None = None) -> np.ndarray:
+        """Winners (n, 5) ``(batch, feature, time, y, x)``: at most one per sample."""
+        weight = self.conv.weight
+        if T > 255 or weight.min() < 0:
+            return self._decide_dense(tmap, T, dropped)
+        # With non-negative weights potentials never fall, so a neuron spikes at every step
+        # from its first spike on: the earliest neurons (event-driven first-spike times) tie
+        # on their spike count, and only their summed potentials are needed.
+        first, _ = snn.sparse.conv(tmap, weight, float(self.threshold), T, 1, self.conv.padding)
+        if dropped is not None:
+            first = first.copy()
+            first[:, dropped] = T
+        B, F, OH, OW = first.shape
+        flat = first.reshape(B, -1)
+        tstar = flat.min(axis=1)
+        # sum_{t >= t*} pot(t) = sum_i w_i (T - max(t_i, t*)) over inputs that fired (t_i < T):
+        # one convolution with those multiplicities (<= T <= 255, so uint8).
+        mult = np.where(tmap < T, T - np.maximum(tmap, tstar[:, None, None, None]), 0).astype(np.uint8)
+        total = snn.conv(mult[:, None], weight, 1, self.conv.padding)[:, 0].reshape(B, -1)
+        total = np.where(flat == tstar[:, None], total.astype(np.float64), -np.inf)
+        best = np.argmax(total, axis=1)  # first maximum: the lowest flat index wins a full tie
+        fired = tstar < T
+        f, y, x = np.unravel_index(best, (F, OH, OW))
+        winners = np.stack([np.arange(B), f, tstar, y, x], axis=1)[fired]
+        return np.ascontiguousarray(winners, dtype=np.int32)
+
+    def _decide_dense(self, tmap: np.ndarray, T: int, dropped: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`_decide` from the dense per-step potentials (any weight sign)."""
+        wave = snn.scatter(tmap, T)
+        # (B, T, F, OH, OW) potentials: the decision layer is small (a few positions), so
+        # the dense per-step potentials cost little and give SpykeTorch's tie rule exactly.
+        pot = snn.conv(wave, self.conv.weight, 1, self.conv.padding)
+        spikes = pot > self.threshold
+        count = spikes.sum(axis=1)  # steps at or after the first spike (potentials only grow)
+        total = np.where(spikes, pot, 0).sum(axis=1, dtype=np.float64)
+        B, F, OH, OW = count.shape
+        if dropped is not None:
+            count[:, dropped] = 0
+        # Earliest spike = most steps spent above threshold; then the larger summed potential.
+        flat_count = count.reshape(B, -1)
+        flat_total = np.where(flat_count > 0, total.reshape(B, -1), -np.inf)
+        best = np.empty(B, dtype=np.int64)
+        for b in range(B):
+            top = flat_count[b].max()
+            best[b] = np.flatnonzero(flat_count[b] == top)[np.argmax(flat_total[b][flat_count[b] == top])]
+        fired = flat_count[np.arange(B), best] > 0
+        f, y, x = np.unravel_index(best, (F, OH, OW))
+        t = T - flat_count[np.arange(B), best]
+        winners = np.stack([np.arange(B), f, t, y, x], axis=1)[fired]
+        return np.ascontiguousarray(winners, dtype=np.int32)
+
+    def _classes(self, winners: np.ndarray, B: int) -> np.ndarray:
+        pred = np.full(B, -1, dtype=np.int64)
         pred[winners[:, 0]] = self.neuron_class()[winners[:, 1]]
         return pred
 
+    def predict(self, tmap: np.ndarray, T: int) -> np.ndarray:
+        """Predicted class per sample; -1 where no neuron fired."""
+        return self._classes(self._decide(tmap, T), tmap.shape[0])
+
     def forward(self, tmap: np.ndarray, T: int) -> np.ndarray:
-        out, _ = snn.sparse.conv(tmap, self.conv.weight, 0.0, T, 1, 0)
+        out, _ = snn.sparse.conv(tmap, self.conv.weight, float(self.threshold), T, 1, self.conv.padding)
         return out
 
     def learn(self, tmap: np.ndarray, T: int, labels: np.ndarray | None = None) -> np.ndarray:
         if labels is None:
             raise ValueError("the decision layer learns from labels (R-STDP); pass labels")
-        winners = self._decide(tmap, T)
+        winners = self._decide(tmap, T, self._dropped)
+        # The training-time decision (with dropout), kept for the hit rate of the epoch.
+        self.last_prediction = self._classes(winners, tmap.shape[0])
         if len(winners):
             reward = self.neuron_class()[winners[:, 1]] == labels[winners[:, 0]]
-            scale_r = (1.0 - self.hit_rate) if self.adaptive else 1.0
-            scale_p = self.hit_rate if self.adaptive else 1.0
-            snn.sparse.rstdp(
-                self.conv, tmap, winners, reward,
-                snn.STDPConfig(self.a_reward_plus * scale_r, self.a_reward_minus * scale_r),
-                snn.STDPConfig(self.a_punish_plus * scale_p, self.a_punish_minus * scale_p),
-            )
+            snn.sparse.rstdp(self.conv, tmap, winners, reward, *self._configs())
         return self.forward(tmap, T)
 
     def state(self) -> dict[str, np.ndarray]:
@@ -277,7 +388,8 @@ class DecisionLayer(Layer):
 
     def spec(self) -> dict[str, Any]:
         keys = ["in_channels", "out_channels", "kernel_size", "n_classes", "a_reward_plus", "a_reward_minus",
-                "a_punish_plus", "a_punish_minus", "adaptive", "weight_mean", "weight_std", "seed"]
+                "a_punish_plus", "a_punish_minus", "adaptive", "weight_mean", "weight_std", "seed",
+                "padding", "stabilize", "lower", "upper", "threshold", "dropout", "adaptive_min"]
         return {"type": "DecisionLayer", **{k: getattr(self, k) for k in keys}}
 
     def output_channels(self, in_channels: int) -> int:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .. import snn
-from .._validation import FLOAT_DTYPES, check_array, check_int
+from .._validation import FLOAT_DTYPES, check_array, check_float, check_int
 from ._layers import ConvLayer, DecisionLayer, Layer, layer_from_spec
 
 __all__ = ["Frontend", "Network", "TrainingLog"]
@@ -44,18 +44,49 @@ class Frontend:
         Radius of :func:`workbench.snn.local_normalize` applied after the filter.
     lateral_inhibition : bool
         Apply :func:`workbench.snn.lateral_inhibition` (Mozafari et al. 2018 front end).
+    threshold : float or None
+        Filter responses below this value are set to 0 before normalisation (so they never
+        fire).  SpykeTorch's reproductions of Kheradpisheh et al. (2018) and Mozafari et al.
+        (2019) drop DoG responses below 50 on 0..255 images with kernels scaled to a peak of
+        1; with ``peak_normalize`` and images in [0, 1] that is ``50 / 255``.
+    peak_normalize : bool
+        Divide each DoG output channel by its kernel's peak (``max(G1 - G2)``), so every
+        kernel has a peak of 1 as in SpykeTorch's ``DoGKernel``.  Without it an off-centre
+        kernel (sigma 2, 1: peak 0.014, ~8x below its on-centre twin's) gives weaker responses,
+        which rank coding turns into systematically later spikes.  DoG only.
     """
 
     filter: str = "DoG"
     filter_args: dict[str, Any] = field(default_factory=dict)
     local_normalization: int | None = None
     lateral_inhibition: bool = False
+    threshold: float | None = None
+    peak_normalize: bool = False
 
     def __post_init__(self) -> None:
+        if self.threshold is not None:
+            self.threshold = check_float(self.threshold, "threshold", min_value=0.0)
+        if not isinstance(self.peak_normalize, (bool, np.bool_)):
+            raise TypeError(f"peak_normalize must be a bool, got {type(self.peak_normalize).__name__}")
+        if self.peak_normalize and self.filter != "DoG":
+            raise ValueError(f"peak_normalize needs the DoG filter, got filter={self.filter!r}")
         self._bank = None if self.filter == "none" else getattr(snn, self.filter)(**self.filter_args)
+        self._scale = None
+        if self.peak_normalize:
+            peaks = (self._bank.kernel[0] - self._bank.kernel[1]).max(axis=(1, 2))  # (F,)
+            self._scale = (1.0 / peaks)[None, :, None, None]
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
         x = images if self._bank is None else self._bank(images)
+        if self._scale is not None:
+            # Output channel c*F + f holds filter f of input channel c.
+            B, CF, H, W = x.shape
+            F = self._scale.shape[1]
+            x = (x.reshape(B, CF // F, F, H, W) * self._scale[:, None].astype(x.dtype)).reshape(B, CF, H, W)
+        if self.threshold is not None:
+            # Weak responses would otherwise fire late but still fire under rank coding,
+            # flooding the first layer with background spikes.
+            x = np.where(x < self.threshold, x.dtype.type(0), x)
         if self.local_normalization:
             x = snn.local_normalize(x, self.local_normalization)
         if self.lateral_inhibition:
@@ -68,6 +99,8 @@ class Frontend:
             "filter_args": self.filter_args,
             "local_normalization": self.local_normalization,
             "lateral_inhibition": self.lateral_inhibition,
+            "threshold": self.threshold,
+            "peak_normalize": self.peak_normalize,
         }
 
 
@@ -221,15 +254,18 @@ class Network:
             t0 = time.perf_counter()
             order = np.random.default_rng(seed + epoch).permutation(n)
             hits = 0
+            if isinstance(layer, DecisionLayer):
+                layer.new_epoch(epoch)
             for idx in _progress(_as_batches(n, batch_size, order), -(-n // batch_size), f"layer {index} epoch {epoch + 1}/{epochs}", progress):
                 batch = np.ascontiguousarray(inputs[idx], dtype=np.int32)
                 if isinstance(layer, DecisionLayer):
-                    hits += int((layer.predict(batch, self.T) == labels[idx]).sum())
                     layer.learn(batch, self.T, labels[idx])
+                    hits += int((layer.last_prediction == labels[idx]).sum())
                 else:
                     layer.learn(batch, self.T)
             row: dict[str, Any] = {"layer": index, "epoch": epoch + 1, "seconds": time.perf_counter() - t0}
             if isinstance(layer, DecisionLayer):
+                layer.new_epoch(None)  # no dropout outside training
                 layer.hit_rate = hits / n
                 row["train_accuracy"] = layer.hit_rate
             elif isinstance(layer, ConvLayer):

@@ -4,6 +4,18 @@ Hyperparameters are those stated in the papers; where a paper leaves a value ope
 number of time steps, k-WTA sizes, epochs), the value used by SpykeTorch's public
 reproductions is taken, and marked "(our choice)" otherwise.
 
+Deliberate differences (measured on this project's data, see the issue-5 report):
+
+* MNIST front ends follow SpykeTorch: each DoG kernel scaled to a peak of 1, responses
+  below 50/255 dropped, local normalisation of radius 8, then rank-order coding.
+* ``kheradpisheh2018-mnist`` reads conv2's final potentials max-pooled over the 4
+  quadrants (``readout_regions=2``) instead of the paper's global max: after 5000 training
+  images this gave 0.96 instead of 0.85 test accuracy; ``global_max_potentials(...,
+  regions=1)`` gives the paper's read-out.
+* ``mozafari2019-mnist``'s decision rule is SpykeTorch's (earliest spike, ties
+  by summed potential); the paper's neuron "dropout" is available on
+  :class:`DecisionLayer` but not used there (SpykeTorch's reproduction does not use it).
+
 References
 ----------
 Kheradpisheh, Ganjtabesh, Thorpe & Masquelier (2018). STDP-based spiking deep
@@ -28,6 +40,8 @@ __all__ = ["Recipe", "RECIPES", "build"]
 _GABOR4 = [(2.0, theta, 0.5, 4.0, 0.0) for theta in (0.0, 45.0, 90.0, 135.0)]
 _DOG_ON_OFF = [(1.0, 2.0), (2.0, 1.0)]  # on- and off-centre, sigma 1 and 2 (Kheradpisheh 2018)
 _DOG_MOZAFARI2019 = [(3 / 9, 6 / 9), (6 / 9, 3 / 9), (7 / 9, 14 / 9), (14 / 9, 7 / 9), (13 / 9, 26 / 9), (26 / 9, 13 / 9)]
+# SpykeTorch's reproductions drop DoG responses below 50 (0..255 images, kernels of peak 1).
+_DOG_THRESHOLD = 50.0 / 255.0
 
 
 @dataclass
@@ -47,6 +61,9 @@ class Recipe:
     citation : str
     reported_accuracy : float
         The accuracy the paper reports (percent) for this data set.
+    readout_regions : int
+        SVM read-out pooling grid (see :func:`global_max_potentials`): 1 is the paper's
+        global max pooling.
     """
 
     name: str
@@ -57,19 +74,29 @@ class Recipe:
     reported_accuracy: float
     image_size: tuple[int, int] | None = None
     builder: object = field(default=None, repr=False)
+    readout_regions: int = 1
 
     def build(self, seed: int = 0) -> Network:
         net = self.builder(seed)
         net.meta.update({"recipe": self.name, "dataset": self.dataset, "readout": self.readout,
-                         "citation": self.citation, "reported_accuracy": self.reported_accuracy})
+                         "citation": self.citation, "reported_accuracy": self.reported_accuracy,
+                         "readout_regions": self.readout_regions})
         return net
 
 
+def _dog_frontend(filters, size: int, pad: int) -> Frontend:
+    # Per-kernel peak normalisation + threshold + local normalisation (radius 8), as
+    # SpykeTorch's reproductions of Kheradpisheh 2018 / Mozafari 2019 prepare MNIST.
+    return Frontend("DoG", {"size": size, "filters": filters, "pad": pad}, local_normalization=8,
+                    threshold=_DOG_THRESHOLD, peak_normalize=True)
+
+
 def _kheradpisheh_mnist(seed: int) -> Network:
-    # DoG 7x7 (half size 3), on/off, padding 3 keeps 28x28; conv1 30@5x5 thr 15; pool 2x2/2;
-    # conv2 100@5x5 thr 10; global pooling; linear SVM on conv2's max potentials.
+    # Paper: DoG 7x7 on/off (sigma 1, 2); conv1 30@5x5 thr 15; pool 2x2/2; conv2 100@5x5 thr 10;
+    # global pooling; linear SVM on conv2's max potentials.  k-WTA (5, r 2) and (8, r 1) and
+    # the rate schedule (x2 every 500 images up to a+ = 0.15) as in SpykeTorch's reproduction.
     return Network(
-        Frontend("DoG", {"size": 3, "filters": _DOG_ON_OFF, "pad": 3}),
+        _dog_frontend(_DOG_ON_OFF, 3, 3),
         [
             ConvLayer(2, 30, 5, threshold=15.0, padding=2, wta_count=5, wta_radius=2, lr_factor=2.0, seed=seed),
             PoolLayer(2, 2),
@@ -83,15 +110,17 @@ def _kheradpisheh_mnist(seed: int) -> Network:
 
 def _kheradpisheh_caltech(seed: int) -> Network:
     # 160x250 grey images; DoG 7x7 on/off; conv1 4@5x5 thr 10; pool 7x7/6; conv2 20@17x17 thr 60;
-    # pool 5x5/5; conv3 10@5x5 thr 2; global pooling; SVM.
+    # pool 5x5/5; conv3 10@5x5 thr 2; global pooling; SVM.  The paper lets the first neuron of
+    # each map learn (one winner per map): k = number of maps.
     return Network(
-        Frontend("DoG", {"size": 3, "filters": _DOG_ON_OFF, "pad": 3}),
+        Frontend("DoG", {"size": 3, "filters": _DOG_ON_OFF, "pad": 3}, threshold=_DOG_THRESHOLD,
+                 peak_normalize=True),
         [
-            ConvLayer(2, 4, 5, threshold=10.0, padding=2, wta_count=1, wta_radius=0, seed=seed),
+            ConvLayer(2, 4, 5, threshold=10.0, padding=2, wta_count=4, wta_radius=2, lr_factor=2.0, seed=seed),
             PoolLayer(7, 6),
-            ConvLayer(4, 20, 17, threshold=60.0, padding=8, wta_count=1, wta_radius=0, seed=seed + 1),
+            ConvLayer(4, 20, 17, threshold=60.0, padding=8, wta_count=20, wta_radius=1, lr_factor=2.0, seed=seed + 1),
             PoolLayer(5, 5),
-            ConvLayer(20, 10, 5, threshold=2.0, padding=2, wta_count=1, wta_radius=0, seed=seed + 2),
+            ConvLayer(20, 10, 5, threshold=2.0, padding=2, wta_count=10, wta_radius=1, lr_factor=2.0, seed=seed + 2),
             GlobalPool(),
         ],
         T=15,
@@ -100,33 +129,42 @@ def _kheradpisheh_caltech(seed: int) -> Network:
 
 
 def _mozafari2019_mnist(seed: int) -> Network:
-    # Six DoG filters 7x7, padding 3; conv1 6->30 5x5 pad 2 thr 15 (k=5, r=3); pool 2x2/2 pad 1;
-    # conv2 30->250 3x3 pad 1 thr 10 (k=8, r=1); pool 3x3/3 pad 1; decision 250->200 5x5,
-    # 20 neurons per digit, R-STDP (0.004, -0.003) reward, (-0.004, 0.0005) punishment.
+    # Six DoG filters (SpykeTorch: windows 3, 7 and 13; here all 13x13, which changes the
+    # small kernels only by their negligible tails), padding 6 keeps 28x28; conv1 6->30 5x5
+    # pad 2 thr 15 (k=5, r=3); pool 2x2/2; conv2 30->250 3x3 pad 1 thr 10 (k=8, r=1);
+    # pool 3x3/3; decision 250->200 5x5 pad 2, 20 neurons per digit, R-STDP (0.004, -0.003)
+    # reward, (-0.004, 0.0005) punishment, no soft bound, weights in [0.2, 0.8].
     return Network(
-        Frontend("DoG", {"size": 3, "filters": _DOG_MOZAFARI2019, "pad": 3}),
+        _dog_frontend(_DOG_MOZAFARI2019, 6, 6),
         [
-            ConvLayer(6, 30, 5, threshold=15.0, padding=2, wta_count=5, wta_radius=3, seed=seed),
-            PoolLayer(2, 2, padding=1),
-            ConvLayer(30, 250, 3, threshold=10.0, padding=1, wta_count=8, wta_radius=1, seed=seed + 1),
-            PoolLayer(3, 3, padding=1),
-            DecisionLayer(250, 200, 5, n_classes=10, seed=seed + 2),
+            ConvLayer(6, 30, 5, threshold=15.0, padding=2, wta_count=5, wta_radius=3, lr_factor=2.0, seed=seed,
+                      forward_inhibit=False),
+            PoolLayer(2, 2),
+            ConvLayer(30, 250, 3, threshold=10.0, padding=1, wta_count=8, wta_radius=1, lr_factor=2.0, seed=seed + 1,
+                      forward_inhibit=False),
+            PoolLayer(3, 3),
+            DecisionLayer(250, 200, 5, n_classes=10, padding=2, stabilize=False, lower=0.2, upper=0.8,
+                          seed=seed + 2),
         ],
         T=15,
         name="mozafari2019-mnist",
     )
 
 
-def _mozafari2018(n_features: int, window: int, pool: int, threshold: float):
+def _mozafari2018(n_features: int, window: int, pool: int, stride: int, rates: tuple[float, float, float, float],
+                  threshold: float, dropout: float):
     def build(seed: int) -> Network:
         # Gabor (4 orientations) with lateral intensity inhibition, C1 max pooling, one
         # S2 layer trained by R-STDP whose earliest spike (globally) is the decision.
+        # Threshold, dropout and the adaptive-rate floor (0.2) as in SpykeTorch's reproduction.
+        a_rp, a_rm, a_pp, a_pm = rates
         return Network(
             Frontend("Gabor", {"size": 2, "filters": _GABOR4, "pad": 2}, lateral_inhibition=True),
             [
-                PoolLayer(pool, pool - 1 if pool > 2 else pool),
-                DecisionLayer(4, n_features, window, n_classes=2, a_reward_plus=0.005, a_reward_minus=-0.0025,
-                              a_punish_plus=-0.005, a_punish_minus=0.0025, seed=seed),
+                PoolLayer(pool, stride),
+                DecisionLayer(4, n_features, window, n_classes=2, a_reward_plus=a_rp, a_reward_minus=a_rm,
+                              a_punish_plus=a_pp, a_punish_minus=a_pm, threshold=threshold, dropout=dropout,
+                              adaptive_min=0.2, seed=seed),
             ],
             T=15,
             name="mozafari2018",
@@ -139,7 +177,10 @@ RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in [
         Recipe("kheradpisheh2018-mnist", "mnist", [2, 2], "svm",
-               "Kheradpisheh et al., Neural Networks 99:56-67 (2018)", 98.4, builder=_kheradpisheh_mnist),
+               "Kheradpisheh et al., Neural Networks 99:56-67 (2018)", 98.4, builder=_kheradpisheh_mnist,
+               # Deliberate difference: max over the 4 quadrants of conv2's map instead of the
+               # paper's global max (measured: 0.96 vs 0.85 test accuracy after 5000 images).
+               readout_regions=2),
         Recipe("kheradpisheh2018-caltech", "caltech_face_motor", [2, 2, 2], "svm",
                "Kheradpisheh et al., Neural Networks 99:56-67 (2018)", 99.1, image_size=(160, 250),
                builder=_kheradpisheh_caltech),
@@ -147,10 +188,12 @@ RECIPES: dict[str, Recipe] = {
                "Mozafari et al., Pattern Recognition 94:87-95 (2019)", 97.2, builder=_mozafari2019_mnist),
         Recipe("mozafari2018-caltech", "caltech_face_motor", [40], "decision",
                "Mozafari et al., IEEE TNNLS 29(12):6178-6190 (2018)", 98.9, image_size=(160, 250),
-               builder=_mozafari2018(20, 17, 7, 0.0)),
+               builder=_mozafari2018(20, 17, 7, 6, (0.005, -0.0025, -0.005, 0.0005), 42.0, 0.5)),
         Recipe("mozafari2018-eth80", "eth80_cup_dog", [40], "decision",
                "Mozafari et al., IEEE TNNLS 29(12):6178-6190 (2018)", float("nan"),
-               builder=_mozafari2018(20, 15, 5, 0.0)),
+               # ETH-80: SpykeTorch's 8-class run uses a 31x31 window with threshold 160; our 15x15
+               # window on 64x64 images scales it by the window area (our choice).
+               builder=_mozafari2018(20, 15, 5, 4, (0.01, -0.0035, -0.01, 0.0006), 37.0, 0.4)),
     ]
 }
 

@@ -11,26 +11,56 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import check_int
 from ._layers import ConvLayer
 from ._network import Network, _as_batches
 
 __all__ = ["global_max_potentials", "SVMReadout", "layer_representations"]
 
 
-def global_max_potentials(net: Network, images: np.ndarray, layer: int | None = None, batch_size: int = 256) -> np.ndarray:
-    """Max over positions of the final potentials of a convolutional layer, (B, F).
+def _region_max(pot: np.ndarray, regions: int) -> np.ndarray:
+    # (B, F, H, W) -> (B, regions*regions*F): max over each cell of a regions x regions grid
+    # (cells as equal as possible, row-major), cell-major so regions=1 is the global max.
+    B, F, H, W = pot.shape
+    rows, cols = np.array_split(np.arange(H), regions), np.array_split(np.arange(W), regions)
+    return np.concatenate([pot[:, :, r[0]:r[-1] + 1, c[0]:c[-1] + 1].max(axis=(2, 3)) for r in rows for c in cols], axis=1)
 
-    ``layer`` defaults to the last :class:`ConvLayer`.
+
+def global_max_potentials(net: Network, images: np.ndarray, layer: int | None = None, batch_size: int = 256,
+                          regions: int | None = None) -> np.ndarray:
+    """Max over positions of the final potentials of a convolutional layer.
+
+    Parameters
+    ----------
+    net : Network
+    images : ndarray, float32/float64, shape (B, C, H, W)
+    layer : int, optional
+        Index of a :class:`ConvLayer`; defaults to the last one.
+    batch_size : int
+    regions : int, optional
+        Pool over a ``regions x regions`` grid of cells instead of the whole map (1, the
+        paper's global pooling).  Defaults to ``net.meta["readout_regions"]`` or 1.
+
+    Returns
+    -------
+    ndarray, shape (B, regions**2 * F)
+        Cell-major: columns ``[cell 0 features..., cell 1 features..., ...]``.
     """
     if layer is None:
         layer = max(i for i, lay in enumerate(net.layers) if isinstance(lay, ConvLayer))
+    check_int(layer, "layer", min_value=0, max_value=len(net.layers) - 1)
+    check_int(batch_size, "batch_size", min_value=1)
+    regions = check_int(net.meta.get("readout_regions", 1) if regions is None else regions, "regions", min_value=1)
     conv_layer = net.layers[layer]
     if not isinstance(conv_layer, ConvLayer):
         raise ValueError(f"layer {layer} is a {type(conv_layer).__name__}, not a ConvLayer")
     out = []
     for idx in _as_batches(images.shape[0], batch_size):
         tmap = net._run(net.encode(images[idx]), 0, layer)[0]
-        out.append(conv_layer.final_potentials(np.ascontiguousarray(tmap, dtype=np.int32), net.T).max(axis=(2, 3)))
+        pot = conv_layer.final_potentials(np.ascontiguousarray(tmap, dtype=np.int32), net.T)
+        if regions > min(pot.shape[2:]):
+            raise ValueError(f"regions ({regions}) exceeds the map size {pot.shape[2:]} of layer {layer}")
+        out.append(_region_max(pot, regions))
     return np.concatenate(out)
 
 
