@@ -118,3 +118,16 @@ def test_load_errors(tmp_path):
     bad.write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="not a readable workbench checkpoint"):
         nw.Network.load(bad)
+
+
+def test_retraining_a_finished_layer_warns_unless_restart(images):
+    import workbench
+
+    net = _tiny_net()
+    net.train_layer(0, images, epochs=1, batch_size=8)
+    after_one = net.layers[0].weight.copy()
+    with pytest.warns(workbench.WorkbenchWarning, match="restart=True"):
+        log = net.train_layer(0, images, epochs=2, batch_size=8)
+    assert log.rows == [] and np.array_equal(net.layers[0].weight, after_one)
+    log = net.train_layer(0, images, epochs=2, batch_size=8, restart=True)
+    assert len(log.rows) == 2 and not np.array_equal(net.layers[0].weight, after_one)

@@ -13,6 +13,7 @@ import json
 import os
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .. import snn
+from .._warnings import WorkbenchWarning
 from .._validation import FLOAT_DTYPES, check_array, check_float, check_int
 from ._layers import ConvLayer, DecisionLayer, Layer, layer_from_spec
 
@@ -226,11 +228,14 @@ class Network:
         cached_input: np.ndarray | None = None,
         stop_convergence: float | None = None,
         callback: Callable[[int, dict[str, Any]], None] | None = None,
+        restart: bool = False,
     ) -> TrainingLog:
         """Train layer ``index`` (earlier layers frozen) for ``epochs`` passes.
 
         Resumes from ``self.progress_state`` (restored by :meth:`load`): epochs already done
-        for this layer are skipped.  The sample order of epoch ``e`` is a permutation drawn
+        for this layer are skipped, and a layer that training has already moved past is not
+        trained again (a :class:`~workbench.WorkbenchWarning` says so) unless
+        ``restart=True``, which trains it afresh for ``epochs`` epochs.  The sample order of epoch ``e`` is a permutation drawn
         from ``seed + e``, so a resumed run is identical to an uninterrupted one.  After every
         epoch the checkpoint (if given) is rewritten atomically.
 
@@ -245,9 +250,17 @@ class Network:
         if isinstance(layer, DecisionLayer) and labels is None:
             raise ValueError("training the decision layer needs labels")
         log = log or TrainingLog()
+        if restart:
+            self.progress_state = {"layer": index, "epoch": 0}
         start_epoch = self.progress_state["epoch"] if self.progress_state["layer"] == index else 0
         if self.progress_state["layer"] > index:
-            return log  # already trained in a resumed run
+            warnings.warn(
+                f"layer {index} was already trained (progress: layer {self.progress_state['layer']}); "
+                "nothing done -- pass restart=True to train it again",
+                WorkbenchWarning,
+                stacklevel=2,
+            )
+            return log
         inputs = cached_input if cached_input is not None else self.layer_input(images, index, progress=progress)
         n = inputs.shape[0]
         for epoch in range(start_epoch, epochs):
