@@ -203,6 +203,9 @@ def conv_wta_pair(const int[:, :, ::1] tmap, const floating[:, :, ::1] spike,
         if lc == NULL:
             n_out[b] = -1
             continue
+        # Assigned here so Cython makes it private to the thread: it is otherwise only
+        # written through &bi, and a shared bi raced between samples (seen at 2 threads).
+        bi = -1
         ly = lc + acc[3]
         lx = ly + acc[3]
         lt = lx + acc[3]

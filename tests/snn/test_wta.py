@@ -413,3 +413,19 @@ def test_conv_wta_timemap_full_rows_are_returned_compact(rng):
     part = conv_wta_timemap(tmap, spk, 0, 4, T)
     np.testing.assert_array_equal(part, ref_conv_select(tmap, spk, T, 0, 0, 4))
     assert set(part[:, 0]) == {0, 2}
+
+
+def test_conv_wta_threads_agree_repeatedly():
+    # Regression: a selection index shared between OpenMP threads made 2-thread results
+    # differ from 1-thread ones about once in 15 calls.
+    from workbench import snn as _snn
+
+    r = np.random.default_rng(7)
+    tmap = r.integers(0, 8, (32, 12, 16, 16)).astype(np.int32)
+    tmap[r.random(tmap.shape) < 0.9] = 8
+    spk = r.integers(1, 4, tmap.shape).astype(np.float32)
+    with _snn.num_threads(1):
+        ref = conv_wta_timemap(tmap, spk, 2, 5, 8)
+    with _snn.num_threads(2):
+        for _ in range(30):
+            np.testing.assert_array_equal(conv_wta_timemap(tmap, spk, 2, 5, 8), ref)
