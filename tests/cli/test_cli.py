@@ -22,6 +22,8 @@ def test_help_lists_main_job(capsys):
     assert "reproduce" in out and "WORKBENCH_MIRROR" in out
 
 
-def test_console_entry_point_runs():
-    proc = subprocess.run([sys.executable, "-m", "workbench", "--version"], capture_output=True, text=True)
+def test_console_entry_point_runs(tmp_path):
+    # Outside the checkout, so that `-m` imports the installed package (with its compiled
+    # kernels), not the source folder.
+    proc = subprocess.run([sys.executable, "-m", "workbench", "--version"], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0 and "workbench" in proc.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -143,7 +144,8 @@ def test_mcc_passes_sklearn_estimator_checks():
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-c", _ESTIMATOR_CHECKS], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([sys.executable, "-c", _ESTIMATOR_CHECKS], capture_output=True, text=True, timeout=600,
+                          cwd=Path(__file__).parent)  # not the checkout root: import the installed package
     assert proc.returncode == 0, proc.stderr[-2000:]
 
 
