@@ -356,7 +356,7 @@ def _accuracy_figure(results: dict[str, dict[str, np.ndarray]]):
     ax.set_xlim(0, 140)
     ax.set_xticks(np.arange(0, 101, 20))
     ax.set_xlabel("test accuracy (%)")
-    ax.legend(loc="center right", fontsize=7, frameon=False)
+    ax.legend(loc="lower right", fontsize=7, frameon=False)  # the empty corner beside the last row
     ax.set_title("Spiking networks trained here vs the published accuracy", fontsize=9)
     return fig
 
