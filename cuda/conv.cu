@@ -28,17 +28,29 @@ __device__ __forceinline__ void wb_conv_hist(const int* __restrict__ tmap, const
     }
 }
 
+// One output neuron per thread: decode flat index i of (B, F, OH, OW), fill its histogram.
+__device__ __forceinline__ void wb_conv_hist_at(idx_t i, const int* __restrict__ tmap,
+                                                const real_t* __restrict__ weight, real_t* hist, idx_t& b,
+                                                int& f, int& oy, int& ox, int C, int H, int W, int F, int KH,
+                                                int KW, int SY, int SX, int PY, int PX, int OH, int OW) {
+    const idx_t plane = (idx_t)OH * OW;
+    ox = (int)(i % OW);
+    oy = (int)((i / OW) % OH);
+    f = (int)((i / plane) % F);
+    b = i / (plane * F);
+    wb_conv_hist(tmap, weight, hist, b, f, oy, ox, C, H, W, KH, KW, SY, SX, PY, PX);
+}
+
 // Dense: potentials (B, T, F, OH, OW) of the cumulative wave given by tmap (B, C, H, W).
 extern "C" __global__ void wb_conv_dense(const int* __restrict__ tmap, const real_t* __restrict__ weight,
                                          real_t* __restrict__ out, int B, int C, int H, int W, int F, int KH,
                                          int KW, int SY, int SX, int PY, int PX, int OH, int OW) {
     idx_t i = (idx_t)blockIdx.x * blockDim.x + threadIdx.x;
-    idx_t plane = (idx_t)OH * OW;
-    if (i >= (idx_t)B * F * plane) return;
-    int ox = (int)(i % OW), oy = (int)((i / OW) % OH), f = (int)((i / plane) % F);
-    idx_t b = i / (plane * F);
+    if (i >= (idx_t)B * F * OH * OW) return;
+    idx_t b;
+    int f, oy, ox;
     real_t hist[WB_T];
-    wb_conv_hist(tmap, weight, hist, b, f, oy, ox, C, H, W, KH, KW, SY, SX, PY, PX);
+    wb_conv_hist_at(i, tmap, weight, hist, b, f, oy, ox, C, H, W, F, KH, KW, SY, SX, PY, PX, OH, OW);
     real_t acc = (real_t)0;
     for (int t = 0; t < WB_T; ++t) {
         acc += hist[t];
@@ -53,12 +65,11 @@ extern "C" __global__ void wb_conv_fire(const int* __restrict__ tmap, const real
                                         int B, int C, int H, int W, int F, int KH, int KW, int SY, int SX, int PY,
                                         int PX, int OH, int OW) {
     idx_t i = (idx_t)blockIdx.x * blockDim.x + threadIdx.x;
-    idx_t plane = (idx_t)OH * OW;
-    if (i >= (idx_t)B * F * plane) return;
-    int ox = (int)(i % OW), oy = (int)((i / OW) % OH), f = (int)((i / plane) % F);
-    idx_t b = i / (plane * F);
+    if (i >= (idx_t)B * F * OH * OW) return;
+    idx_t b;
+    int f, oy, ox;
     real_t hist[WB_T];
-    wb_conv_hist(tmap, weight, hist, b, f, oy, ox, C, H, W, KH, KW, SY, SX, PY, PX);
+    wb_conv_hist_at(i, tmap, weight, hist, b, f, oy, ox, C, H, W, F, KH, KW, SY, SX, PY, PX, OH, OW);
     real_t acc = (real_t)0;
     int first = WB_T;
     real_t at = (real_t)0;

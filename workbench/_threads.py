@@ -38,6 +38,19 @@ def set_num_threads(n: int | None) -> None:
     _num_threads = n
 
 
+# Below this many elements a parallel region costs more than it saves (thread wake-up is
+# tens of microseconds, far more on an oversubscribed machine), so small calls run serially.
+PARALLEL_MIN_WORK = 1 << 16
+
+
+def kernel_threads(work: int, batch: int) -> int:
+    """Threads for a kernel parallel over ``batch`` samples with ``work`` elements in all:
+    one for small calls, else at most one per sample."""
+    if work < PARALLEL_MIN_WORK:
+        return 1
+    return max(1, min(get_num_threads(), batch))
+
+
 @contextmanager
 def num_threads(n: int):
     """Context manager: run the enclosed kernels with ``n`` threads."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -262,10 +264,9 @@ def test_first_spike_property(seed, B, T, N, th):
 
 def test_parallel_path_matches_reference(rng, monkeypatch):
     """Force the multi-threaded kernels on a small input (normally run serially)."""
-    import workbench.snn._fire as mod
     from workbench.snn import num_threads
 
-    monkeypatch.setattr(mod, "_PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(importlib.import_module("workbench._threads"), "PARALLEL_MIN_WORK", 0)
     p = small_int_potentials(rng, (5, 4, 3, 6, 6), np.float32, monotone=False)
     with num_threads(3):
         np.testing.assert_array_equal(fire(p, 1.0), ref_rank_fire(p, 1.0))

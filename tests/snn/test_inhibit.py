@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -224,10 +226,9 @@ def test_inhibit_leaves_at_most_one_spiking_feature(seed, shape, monotone):
 
 def test_parallel_path_matches_reference(rng, monkeypatch):
     """Force the multi-threaded kernels on a small input (normally run serially)."""
-    import workbench.snn._fire as mod
     from workbench.snn import num_threads
 
-    monkeypatch.setattr(mod, "_PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(importlib.import_module("workbench._threads"), "PARALLEL_MIN_WORK", 0)
     p = small_int_potentials(rng, (5, 4, 3, 6, 6), np.float32, monotone=False)
     with num_threads(3):
         np.testing.assert_array_equal(inhibit(p, 1.0), ref_inhibit(p, 1.0))
@@ -329,10 +330,9 @@ def test_inhibit_timemap_checks_every_entry(rng, bad):
 
 
 def test_inhibit_timemap_parallel_sparse(rng, monkeypatch):
-    import workbench.snn._fire as mod
     from workbench.snn import num_threads
 
-    monkeypatch.setattr(mod, "_PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(importlib.import_module("workbench._threads"), "PARALLEL_MIN_WORK", 0)
     tmap, spk = sparse_pair(rng, (7, 5, 6, 11), 5, np.float64, 0.2)
     with num_threads(3):
         for got, want in zip(inhibit_timemap(tmap, spk, 5), ref_inhibit_timemap(tmap, spk, 5)):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -289,10 +291,9 @@ def test_conv_wta_properties(seed, shape, ry, rx, count, monotone):
 
 def test_parallel_path_matches_reference(rng, monkeypatch):
     """Force the multi-threaded kernels on a small input (normally run serially)."""
-    import workbench.snn._fire as mod
     from workbench.snn import num_threads
 
-    monkeypatch.setattr(mod, "_PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(importlib.import_module("workbench._threads"), "PARALLEL_MIN_WORK", 0)
     p = small_int_potentials(rng, (5, 4, 6, 9, 9), np.float32, monotone=False)
     tmap, spk = ref_pair(p, 1.0)
     q = small_int_potentials(rng, (5, 4, 30), np.float64)
@@ -392,10 +393,9 @@ def test_conv_wta_timemap_checks_every_entry(rng, count, bad):
 
 
 def test_conv_wta_timemap_parallel_sparse(rng, monkeypatch):
-    import workbench.snn._fire as mod
     from workbench.snn import num_threads
 
-    monkeypatch.setattr(mod, "_PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(importlib.import_module("workbench._threads"), "PARALLEL_MIN_WORK", 0)
     tmap, spk = sparse_pair(rng, (7, 6, 9, 11), 5, np.float64, 0.2)
     with num_threads(3):
         np.testing.assert_array_equal(conv_wta_timemap(tmap, spk, 2, 4, 5), ref_conv_select(tmap, spk, 5, 2, 2, 4))

@@ -65,6 +65,13 @@ def _time_coord(prep) -> dict:
     return {"attrs": prep.time_attrs, "values": prep.time}
 
 
+def _label_time(result: xr.DataArray, prep) -> xr.DataArray:
+    """Give ``result`` the data's time coordinate, or drop its single time bin."""
+    if prep.time is None:
+        return result.isel(time=0, drop=True)
+    return result.assign_coords(time=xr.Variable("time", prep.time, prep.time_attrs))
+
+
 @_with_common_doc
 def decode(
     data,
@@ -112,9 +119,7 @@ def decode(
     acc = out.accuracy if keep_splits else out.accuracy.mean(axis=0)
     dims = (("split",) if keep_splits else ()) + ("time",)
     result = xr.DataArray(acc, dims=dims, name="accuracy", attrs=attrs)
-    if prep.time is None:
-        return result.isel(time=0, drop=True)
-    return result.assign_coords(time=xr.Variable("time", prep.time, prep.time_attrs))
+    return _label_time(result, prep)
 
 
 @_with_common_doc
@@ -211,9 +216,7 @@ def confusion_matrix(
         values, dims=("true", "predicted", "time"),
         coords={"true": prep.classes, "predicted": prep.classes}, name="confusion", attrs=attrs,
     )
-    if prep.time is None:
-        return result.isel(time=0, drop=True)
-    return result.assign_coords(time=xr.Variable("time", prep.time, prep.time_attrs))
+    return _label_time(result, prep)
 
 
 @_with_common_doc

@@ -9,24 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._threads import get_num_threads
+from .._threads import kernel_threads as _threads
 from .._validation import FLOAT_DTYPES, TIME_DTYPE, WAVE_DTYPE, check_array, check_choice, check_float
 from .._kernels import fire as _k
 from ._dispatch import gpu_dispatch
 
 __all__ = ["threshold", "quantize", "fire", "first_spike"]
-
-# Below this many elements a parallel region costs more than it saves (thread wake-up is
-# tens of microseconds, far more on an oversubscribed machine), so small calls run serially.
-_PARALLEL_MIN_WORK = 1 << 16
-
-
-def _threads(work: int, batch: int) -> int:
-    """Thread count for a kernel over ``batch`` samples and ``work`` elements in total."""
-    if work < _PARALLEL_MIN_WORK:
-        return 1
-    return max(1, min(get_num_threads(), batch))
-
 
 def _check_potentials(potentials, name: str = "potentials", finite: bool = True) -> np.ndarray:
     # finite=False: the caller's kernel checks finiteness in its own pass (see _raise_non_finite)
@@ -185,3 +173,13 @@ def first_spike(potentials: np.ndarray, threshold: float = 0.0) -> tuple[np.ndar
     x = _check_potentials(potentials, finite=False)
     th = check_float(threshold, "threshold")
     return _first_spike_pair(x, th)
+
+
+def raise_bad_pair(stats: np.ndarray, t: np.ndarray, T: int) -> None:
+    """Raise for what a fused kernel gathered per sample: stats (B, >=3) rows (min t, max t, non-finite, ...)."""
+    if stats[:, 2].any():
+        raise ValueError("spike_potential contains NaN or infinite values")
+    if stats[:, 0].min() < 0:
+        raise ValueError("tmap must be non-negative")
+    if stats[:, 1].max() > T:
+        raise ValueError(f"tmap values must be <= T={T}, got {int(t.max())}")

@@ -10,7 +10,8 @@ import numpy as np
 
 from .._validation import FLOAT_DTYPES, TIME_DTYPE, check_array, check_float, check_int
 from .._kernels import inhibit as _k
-from ._fire import _first_spike_pair, _threads
+from .._threads import kernel_threads as _threads
+from ._fire import _first_spike_pair, raise_bad_pair as _raise_bad_pair
 from ._dispatch import gpu_dispatch
 
 __all__ = ["inhibit", "inhibit_timemap"]
@@ -117,13 +118,3 @@ def inhibit_timemap(
                        _threads(t.size, B))
     _raise_bad_pair(stats, t, T)
     return out_t, out_s
-
-
-def _raise_bad_pair(stats: np.ndarray, t: np.ndarray, T: int) -> None:
-    """Raise for the facts a fused kernel gathered: (B, 3) rows (min t, max t, non-finite)."""
-    if stats[:, 2].any():
-        raise ValueError("spike_potential contains NaN or infinite values")
-    if stats[:, 0].min() < 0:
-        raise ValueError("tmap must be non-negative")
-    if stats[:, 1].max() > T:
-        raise ValueError(f"tmap values must be <= T={T}, got {int(t.max())}")

@@ -13,7 +13,8 @@ import numpy as np
 
 from .._validation import FLOAT_DTYPES, TIME_DTYPE, check_array, check_float, check_int, check_pair
 from .._kernels import wta as _k
-from ._fire import _first_spike_pair, _threads
+from .._threads import kernel_threads as _threads
+from ._fire import _first_spike_pair, raise_bad_pair
 from ._dispatch import gpu_dispatch
 
 __all__ = ["conv_wta", "fc_wta", "conv_wta_timemap"]
@@ -124,12 +125,7 @@ def conv_wta_timemap(
     count = check_int(count, "count", min_value=0)
     T = check_int(T, "T", min_value=1)
     winners, stats = _conv_select(t, s, T, r, count)
-    if stats[:, 2].any():
-        raise ValueError("spike_potential contains NaN or infinite values")
-    if stats[:, 0].min() < 0:
-        raise ValueError("tmap must be non-negative")
-    if stats[:, 1].max() > T:
-        raise ValueError(f"tmap values must be <= T={T}, got {int(t.max())}")
+    raise_bad_pair(stats, t, T)
     return winners
 
 
