@@ -131,3 +131,14 @@ def test_retraining_a_finished_layer_warns_unless_restart(images):
     assert log.rows == [] and np.array_equal(net.layers[0].weight, after_one)
     log = net.train_layer(0, images, epochs=2, batch_size=8, restart=True)
     assert len(log.rows) == 2 and not np.array_equal(net.layers[0].weight, after_one)
+
+
+def test_training_log_csv_has_fixed_columns(tmp_path):
+    # Rows of a convolution (convergence) and a decision layer (accuracy) share one header.
+    log = nw.TrainingLog(tmp_path / "m.csv")
+    log.append(layer=0, epoch=1, seconds=1.5, convergence=0.25)
+    log.append(layer=2, epoch=1, seconds=2.0, train_accuracy=0.75)
+    lines = (tmp_path / "m.csv").read_text().splitlines()
+    assert lines == ["layer,epoch,seconds,convergence,train_accuracy", "0,1,1.5,0.25,", "2,1,2,,0.75"]
+    with pytest.raises(ValueError, match="unknown training-log column"):
+        log.append(layer=0, epoch=1, seconds=1.0, loss=3.0)

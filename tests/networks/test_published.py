@@ -195,7 +195,119 @@ def test_decision_layer_bad_inputs():
     with pytest.raises(TypeError, match="stabilize"):
         nw.DecisionLayer(2, 4, 3, n_classes=2, stabilize="no")
     with pytest.raises(TypeError, match="threshold"):
-        nw.DecisionLayer(2, 4, 3, n_classes=2, threshold=None)
+        nw.DecisionLayer(2, 4, 3, n_classes=2, threshold=None)  # the rule says "no threshold"
+
+
+# ----------------------------------------------------------------- max-potential rule (Mozafari 2019)
+def ref_decide_max(tmap, weight, T, pad):
+    """Largest final potential (sum of the weights of every input that fired); dict b -> (f, t, y, x)."""
+    B, C, H, W = tmap.shape
+    F, _, kh, kw = weight.shape
+    xp = np.pad(tmap, ((0, 0), (0, 0), (pad, pad), (pad, pad)), constant_values=T)
+    OH, OW = H + 2 * pad - kh + 1, W + 2 * pad - kw + 1
+    out = {}
+    for b in range(B):
+        best = None
+        for f in range(F):
+            for y in range(OH):
+                for x in range(OW):
+                    v = float((weight[f] * (xp[b, :, y : y + kh, x : x + kw] < T)).sum())
+                    if best is None or v > best[0]:  # strict: the lower flat index wins ties
+                        best = (v, (f, T - 1, y, x))
+        if best[0] > 0:
+            out[b] = best[1]
+    return out
+
+
+@pytest.mark.parametrize("B,C,H,W,F,k,pad,T", [
+    (4, 3, 5, 5, 6, 3, 0, 5),
+    (3, 2, 4, 6, 4, 3, 1, 4),
+    (1, 1, 1, 1, 2, 1, 0, 1),   # batch of 1, 1x1 map, T=1
+    (70, 2, 3, 3, 4, 3, 1, 3),  # more than one 64-sample chunk
+])
+def test_max_potential_decision_matches_reference(rng, B, C, H, W, F, k, pad, T):
+    layer = nw.DecisionLayer(C, F, k, n_classes=2, padding=pad, rule="max_potential", seed=1)
+    layer.conv.weight = _quarter_weights(rng, layer.weight.shape)
+    tmap = rng.integers(0, T + 1, (B, C, H, W)).astype(np.int32)
+    tmap[0] = T  # a silent sample is undecided
+    ref = ref_decide_max(tmap, layer.weight, T, pad)
+    winners = layer._decide(tmap, T)
+    assert sorted(winners[:, 0].tolist()) == sorted(ref) and 0 not in ref
+    for b, f, t, y, x in winners.tolist():
+        assert (f, t, y, x) == ref[b]
+    np.testing.assert_array_equal(layer.predict(tmap, T)[0], -1)
+    out = layer.forward(tmap, T)  # thresholdless neurons fire at the last step when reached
+    assert out.shape == (B, F, H + 2 * pad - k + 1, W + 2 * pad - k + 1)
+    assert set(np.unique(out).tolist()) <= {T - 1, T} and (out[0] == T).all()
+
+
+@pytest.mark.parametrize("rule", ["first_spike", "max_potential"])
+def test_online_learning_equals_one_sample_at_a_time(rng, rule):
+    # Invariant: a batch is learned exactly as its samples one after another (online R-STDP).
+    kw = dict(n_classes=2, padding=1, rule=rule, threshold=1.0, seed=5, a_reward_plus=0.05,
+              a_reward_minus=-0.04, a_punish_plus=-0.05, a_punish_minus=0.01)
+    batched, single = nw.DecisionLayer(3, 6, 3, **kw), nw.DecisionLayer(3, 6, 3, **kw)
+    tmap = rng.integers(0, 6, (24, 3, 4, 4)).astype(np.int32)
+    labels = rng.integers(0, 2, 24)
+    batched.learn(tmap, 6, labels)
+    predictions = []
+    for b in range(24):
+        single.learn(tmap[b : b + 1], 6, labels[b : b + 1])
+        predictions.append(single.last_prediction[0])
+    np.testing.assert_array_equal(batched.weight, single.weight)
+    np.testing.assert_array_equal(batched.last_prediction, predictions)
+    assert not np.array_equal(batched.weight, nw.DecisionLayer(3, 6, 3, **kw).weight)  # it did learn
+
+
+def test_adapt_every_uses_the_hit_rate_of_each_block(rng):
+    layer = nw.DecisionLayer(2, 4, 2, n_classes=2, rule="max_potential", adapt_every=5, seed=0)
+    tmap = rng.integers(0, 4, (12, 2, 3, 3)).astype(np.int32)
+    labels = rng.integers(0, 2, 12)
+    assert layer.hit_rate == 0.5  # chance before any block
+    single = nw.DecisionLayer(2, 4, 2, n_classes=2, rule="max_potential", adapt_every=5, seed=0)
+    hits = []
+    for b in range(12):
+        single.learn(tmap[b : b + 1], 4, labels[b : b + 1])
+        hits.append(single.last_prediction[0] == labels[b])
+    # After 12 samples: two full blocks; the rate is that of the second (samples 5..9).
+    assert single.hit_rate == pytest.approx(np.mean(hits[5:10]))
+    layer.learn(tmap, 4, labels)
+    assert layer.hit_rate == single.hit_rate
+    with pytest.raises(ValueError, match="rule"):
+        nw.DecisionLayer(2, 4, 2, n_classes=2, rule="latest")
+    with pytest.raises(ValueError, match="adapt_every"):
+        nw.DecisionLayer(2, 4, 2, n_classes=2, adapt_every=-1)
+
+
+# ----------------------------------------------------------------- Mozafari 2018 front end
+def test_rectified_pooled_inhibited_frontend_matches_reference(rng):
+    images = rng.random((2, 1, 20, 23)).astype(np.float32)
+    front = nw.Frontend("Gabor", {"size": 2, "filters": _published._GABOR4, "pad": 2}, rectify=True, pool=(7, 6),
+                        pointwise_inhibition=True)
+    net = nw.Network(front, [nw.GlobalPool()], T=15)
+    x = np.abs(snn.Gabor(2, _published._GABOR4, 2)(images))
+    OH, OW = (20 - 7) // 6 + 1, (23 - 7) // 6 + 1
+    pooled = np.zeros(x.shape[:2] + (OH, OW), np.float32)
+    for y in range(OH):
+        for xx in range(OW):
+            pooled[:, :, y, xx] = x[:, :, 6 * y : 6 * y + 7, 6 * xx : 6 * xx + 7].max(axis=(2, 3))
+    np.testing.assert_allclose(front(images), pooled, rtol=1e-6)
+    tmap = net.encode(images)
+    raw = snn.sparse.code(pooled, 15)
+    for b in range(2):
+        for y in range(OH):
+            for xx in range(OW):
+                fired = np.flatnonzero(tmap[b, :, y, xx] < 15)
+                assert len(fired) <= 1  # one orientation per position
+                if len(raw[b, :, y, xx][raw[b, :, y, xx] < 15]):
+                    earliest = raw[b, :, y, xx].min()
+                    assert len(fired) == 1 and raw[b, fired[0], y, xx] == earliest
+                    candidates = np.flatnonzero(raw[b, :, y, xx] == earliest)
+                    assert pooled[b, fired[0], y, xx] == pooled[b, candidates, y, xx].max()
+    with pytest.raises(ValueError, match="pooling window"):
+        nw.Frontend("none", pool=(30, 2))(images)
+    with pytest.raises(TypeError, match="rectify"):
+        nw.Frontend("none", rectify="yes")
 
 
 # ----------------------------------------------------------------- forward inhibition

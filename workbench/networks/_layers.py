@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import snn
-from .._validation import check_float, check_int, check_pair
+from .._validation import check_choice, check_float, check_int, check_pair
 
 __all__ = ["Layer", "ConvLayer", "PoolLayer", "GlobalPool", "DecisionLayer"]
 
@@ -231,6 +231,21 @@ class DecisionLayer(Layer):
     adaptive_min : float
         Floor of the adaptive scale: rates are scaled by ``adaptive_min + (1 - adaptive_min)
         * rate`` (SpykeTorch's Mozafari 2018 reproduction: 0.2; 0 gives Eq. 6 as is).
+    rule : {"first_spike", "max_potential"}
+        ``"first_spike"`` (Mozafari et al. 2018): the earliest neuron to cross ``threshold``
+        decides.  ``"max_potential"`` (Mozafari et al. 2019): decision neurons have no
+        threshold and integrate every input spike; the neuron with the largest final
+        potential decides, at the last step ``T - 1``, so R-STDP potentiates every input
+        that fired and depresses the silent ones (``threshold`` is then unused).
+    adapt_every : int
+        Recompute the adaptive scale from the hit rate of every block of this many training
+        samples (SpykeTorch's Mozafari 2019 reproduction: 1000); 0 uses the previous epoch's
+        hit rate (Mozafari et al. 2018).
+
+    Notes
+    -----
+    Learning is online, as in both papers: within a batch the samples are decided and
+    learned one after another, each decision seeing the weights its predecessors left.
     """
 
     in_channels: int
@@ -252,7 +267,10 @@ class DecisionLayer(Layer):
     threshold: float = 0.0
     dropout: float = 0.0
     adaptive_min: float = 0.0
+    rule: str = "first_spike"
+    adapt_every: int = 0
     conv: Any = field(init=False, repr=False)
+    _block: Any = field(init=False, repr=False, default=None)
     hit_rate: float = field(init=False, default=0.5)
     _dropped: Any = field(init=False, repr=False, default=None)
     last_prediction: Any = field(init=False, repr=False, default=None)
@@ -266,6 +284,9 @@ class DecisionLayer(Layer):
         check_float(self.threshold, "threshold")
         check_float(self.dropout, "dropout", min_value=0.0, max_value=1.0)
         check_float(self.adaptive_min, "adaptive_min", min_value=0.0, max_value=1.0)
+        check_choice(self.rule, "rule", ("first_spike", "max_potential"))
+        check_int(self.adapt_every, "adapt_every", min_value=0)
+        self._block = [0, 0]  # hits and samples of the current adaptation block
         if not isinstance(self.stabilize, (bool, np.bool_)):
             raise TypeError(f"stabilize must be a bool, got {type(self.stabilize).__name__}")
         lower, upper = check_float(self.lower, "lower"), check_float(self.upper, "upper")
@@ -306,6 +327,8 @@ class DecisionLayer(Layer):
 
     def _decide(self, tmap: np.ndarray, T: int, dropped: np.ndarray | None = None) -> np.ndarray:
         """Winners (n, 5) ``(batch, feature, time, y, x)``: at most one per sample."""
+        if self.rule == "max_potential":
+            return self._decide_max_potential(tmap, T, dropped)
         weight = self.conv.weight
         if T > 255 or weight.min() < 0:
             return self._decide_dense(tmap, T, dropped)
@@ -329,6 +352,87 @@ class DecisionLayer(Layer):
         f, y, x = np.unravel_index(best, (F, OH, OW))
         winners = np.stack([np.arange(B), f, tstar, y, x], axis=1)[fired]
         return np.ascontiguousarray(winners, dtype=np.int32)
+
+    def _columns(self, tmap: np.ndarray, T: int) -> tuple[np.ndarray, tuple[int, int]]:
+        """im2col of the fired inputs ``(C*kh*kw, B, OH*OW)`` (weights' dtype) and ``(OH, OW)``."""
+        fired = (tmap < T).astype(self.conv.weight.dtype)
+        (pt, pl, pb, pr) = _four(self.conv.padding)
+        fired = np.pad(fired, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+        kh, kw = self.conv.weight.shape[2:]
+        win = np.lib.stride_tricks.sliding_window_view(fired, (kh, kw), axis=(2, 3))  # (B, C, OH, OW, kh, kw)
+        B, C, OH, OW = win.shape[:4]
+        cols = np.ascontiguousarray(win.transpose(1, 4, 5, 0, 2, 3)).reshape(C * kh * kw, B, OH * OW)
+        return cols, (OH, OW)
+
+    def _final_potentials(self, tmap: np.ndarray, T: int) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+        """Final potentials ``(B, F, OH*OW)``, the columns of :meth:`_columns` and ``(OH, OW)``."""
+        cols, out_hw = self._columns(tmap, T)
+        K, B, P = cols.shape
+        flat_w = self.conv.weight.reshape(self.out_channels, -1)
+        # One (F, K) x (K, B*P) product: a stacked matmul would not reach BLAS's speed.
+        pot = (flat_w @ cols.reshape(K, B * P)).reshape(-1, B, P).transpose(1, 0, 2)
+        return np.ascontiguousarray(pot), cols, out_hw
+
+    def _pick_max(self, pot: np.ndarray, dropped: np.ndarray | None) -> tuple[int, bool]:
+        """Flat index of the largest final potential of one sample ``(F, P)``, and whether it is > 0."""
+        if dropped is not None:
+            pot = np.where(dropped[:, None], -np.inf, pot)
+        best = int(np.argmax(pot))  # first maximum: the lowest flat index wins a tie
+        # A neuron "fires" (at the end) when its potential is positive, as SpykeTorch's
+        # thresholdless fire does; no input spike at all leaves the sample undecided.
+        return best, bool(pot.flat[best] > 0)
+
+    def _decide_max_potential(self, tmap: np.ndarray, T: int, dropped: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`_decide` for ``rule="max_potential"``: largest final potential, at step T - 1."""
+        rows = []
+        for start in range(0, tmap.shape[0], 64):  # bounded im2col memory
+            pot, _, (OH, OW) = self._final_potentials(tmap[start : start + 64], T)
+            for i in range(pot.shape[0]):
+                best, ok = self._pick_max(pot[i], dropped)
+                if ok:
+                    f, p = divmod(best, OH * OW)
+                    rows.append((start + i, f, T - 1, *divmod(p, OW)))
+        return np.array(rows, dtype=np.int32).reshape(-1, 5)
+
+    def _learn_max_potential(self, tmap: np.ndarray, T: int, labels: np.ndarray) -> None:
+        """Online R-STDP with the max-potential rule, exact and batched.
+
+        The batch's final potentials come from one matrix product; R-STDP then changes only
+        the winner's feature, so before each later decision only the potentials of features
+        already updated in this batch are recomputed.
+        """
+        pot, cols, (OH, OW) = self._final_potentials(tmap, T)
+        flat_w = self.conv.weight.reshape(self.out_channels, -1)  # a view: sees every update
+        classes = self.neuron_class()
+        updated = np.zeros(self.out_channels, dtype=bool)
+        for b in range(tmap.shape[0]):
+            if updated.any():
+                stale = np.flatnonzero(updated)
+                pot[b, stale] = flat_w[stale] @ cols[:, b]
+            best, ok = self._pick_max(pot[b], self._dropped)
+            if ok:
+                f, p = divmod(best, OH * OW)
+                winner = np.array([[0, f, T - 1, *divmod(p, OW)]], dtype=np.int32)
+                self._rstdp_one(tmap[b : b + 1], winner, classes[f] == labels[b])
+                updated[f] = True
+            self._record(b, classes[f] if ok else -1, labels[b])
+
+    def _rstdp_one(self, sample: np.ndarray, winner: np.ndarray, rewarded: bool) -> None:
+        """R-STDP of one winner, on a view of its feature's weights (validates 1/F of them)."""
+        f = int(winner[0, 1])
+        one = _FeatureView(self.conv.weight[f : f + 1], self.conv.padding)
+        winner = winner.copy()
+        winner[0, 1] = 0
+        snn.sparse.rstdp(one, sample, winner, np.array([rewarded]), *self._configs())
+
+    def _record(self, b: int, prediction: int, label: int) -> None:
+        self.last_prediction[b] = prediction
+        if self.adapt_every:
+            self._block[0] += int(prediction == label)
+            self._block[1] += 1
+            if self._block[1] == self.adapt_every:
+                self.hit_rate = self._block[0] / self.adapt_every
+                self._block = [0, 0]
 
     def _decide_dense(self, tmap: np.ndarray, T: int, dropped: np.ndarray | None = None) -> np.ndarray:
         """:meth:`_decide` from the dense per-step potentials (any weight sign)."""
@@ -365,19 +469,41 @@ class DecisionLayer(Layer):
         return self._classes(self._decide(tmap, T), tmap.shape[0])
 
     def forward(self, tmap: np.ndarray, T: int) -> np.ndarray:
+        if self.rule == "max_potential":
+            # Thresholdless neurons fire once, at the last step, if anything reached them.
+            out = []
+            for start in range(0, tmap.shape[0], 64):
+                pot, _, out_hw = self._final_potentials(tmap[start : start + 64], T)
+                out.append(np.where(pot > 0, T - 1, T).astype(np.int32).reshape(pot.shape[0], -1, *out_hw))
+            return np.concatenate(out)
         out, _ = snn.sparse.conv(tmap, self.conv.weight, float(self.threshold), T, 1, self.conv.padding)
         return out
 
     def learn(self, tmap: np.ndarray, T: int, labels: np.ndarray | None = None) -> np.ndarray:
+        """One online R-STDP pass over a batch; returns the training-time decisions.
+
+        Returns
+        -------
+        ndarray of int64, shape (B,)
+            The class each sample was assigned while learning (with dropout), -1 where no
+            neuron fired; also kept in :attr:`last_prediction` for the epoch's hit rate.
+        """
         if labels is None:
             raise ValueError("the decision layer learns from labels (R-STDP); pass labels")
-        winners = self._decide(tmap, T, self._dropped)
-        # The training-time decision (with dropout), kept for the hit rate of the epoch.
-        self.last_prediction = self._classes(winners, tmap.shape[0])
-        if len(winners):
-            reward = self.neuron_class()[winners[:, 1]] == labels[winners[:, 0]]
-            snn.sparse.rstdp(self.conv, tmap, winners, reward, *self._configs())
-        return self.forward(tmap, T)
+        B = tmap.shape[0]
+        self.last_prediction = np.full(B, -1, dtype=np.int64)
+        if self.rule == "max_potential":
+            self._learn_max_potential(tmap, T, labels)
+            return self.last_prediction
+        classes = self.neuron_class()
+        for b in range(B):  # online: each decision sees the weights its predecessors left
+            sample = tmap[b : b + 1]
+            winners = self._decide(sample, T, self._dropped)
+            prediction = classes[winners[0, 1]] if len(winners) else -1
+            if len(winners):
+                self._rstdp_one(sample, winners, prediction == labels[b])
+            self._record(b, prediction, labels[b])
+        return self.last_prediction
 
     def state(self) -> dict[str, np.ndarray]:
         return {"weight": self.conv.weight, "hit_rate": np.array(self.hit_rate)}
@@ -389,11 +515,29 @@ class DecisionLayer(Layer):
     def spec(self) -> dict[str, Any]:
         keys = ["in_channels", "out_channels", "kernel_size", "n_classes", "a_reward_plus", "a_reward_minus",
                 "a_punish_plus", "a_punish_minus", "adaptive", "weight_mean", "weight_std", "seed",
-                "padding", "stabilize", "lower", "upper", "threshold", "dropout", "adaptive_min"]
+                "padding", "stabilize", "lower", "upper", "threshold", "dropout", "adaptive_min", "rule",
+                "adapt_every"]
         return {"type": "DecisionLayer", **{k: getattr(self, k) for k in keys}}
 
     def output_channels(self, in_channels: int) -> int:
         return self.out_channels
+
+
+@dataclass
+class _FeatureView:
+    """What :func:`workbench.snn.sparse.rstdp` needs of a layer: weights (a view) and padding."""
+
+    weight: np.ndarray
+    padding: Any
+    stride: int = 1
+
+
+def _four(padding) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) from an int, a (y, x) pair or a 4-tuple."""
+    if isinstance(padding, (int, np.integer)):
+        return (int(padding),) * 4
+    padding = tuple(int(p) for p in padding)
+    return padding * 2 if len(padding) == 2 else padding
 
 
 LAYER_TYPES = {cls.__name__: cls for cls in (ConvLayer, PoolLayer, GlobalPool, DecisionLayer)}

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import snn
 from .._warnings import WorkbenchWarning
-from .._validation import FLOAT_DTYPES, check_array, check_float, check_int
+from .._validation import FLOAT_DTYPES, check_array, check_float, check_int, check_pair
 from ._layers import ConvLayer, DecisionLayer, Layer, layer_from_spec
 
 __all__ = ["Frontend", "Network", "TrainingLog"]
@@ -56,6 +56,17 @@ class Frontend:
         kernel has a peak of 1 as in SpykeTorch's ``DoGKernel``.  Without it an off-centre
         kernel (sigma 2, 1: peak 0.014, ~8x below its on-centre twin's) gives weaker responses,
         which rank coding turns into systematically later spikes.  DoG only.
+    rectify : bool
+        Take the absolute value of the filter responses (Mozafari et al. 2018's Gabor S1:
+        a neuron responds to its edge orientation of either polarity).
+    pool : (int, int) or None
+        ``(window, stride)`` max pooling of the (rectified) intensities before lateral
+        inhibition and coding, as Mozafari et al. (2018) pool S1 into C1 (Caltech: 7, 6).
+        Pooling intensities and then coding equals coding and then pooling first spikes,
+        but lateral inhibition then acts on the C1 map, as in the paper.
+    pointwise_inhibition : bool
+        After rank-order coding keep, at each position, only the feature that spikes first
+        (ties: the larger intensity), as Mozafari et al. (2018) do on C1.
     """
 
     filter: str = "DoG"
@@ -64,8 +75,16 @@ class Frontend:
     lateral_inhibition: bool = False
     threshold: float | None = None
     peak_normalize: bool = False
+    rectify: bool = False
+    pool: tuple[int, int] | None = None
+    pointwise_inhibition: bool = False
 
     def __post_init__(self) -> None:
+        for name in ("rectify", "pointwise_inhibition"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(f"{name} must be a bool, got {type(getattr(self, name)).__name__}")
+        if self.pool is not None:
+            self.pool = check_pair(self.pool, "pool", min_value=1)  # (window, stride)
         if self.threshold is not None:
             self.threshold = check_float(self.threshold, "threshold", min_value=0.0)
         if not isinstance(self.peak_normalize, (bool, np.bool_)):
@@ -85,6 +104,10 @@ class Frontend:
             B, CF, H, W = x.shape
             F = self._scale.shape[1]
             x = (x.reshape(B, CF // F, F, H, W) * self._scale[:, None].astype(x.dtype)).reshape(B, CF, H, W)
+        if self.rectify:
+            x = np.abs(x)
+        if self.pool is not None:
+            x = _max_pool_intensity(x, *self.pool)
         if self.threshold is not None:
             # Weak responses would otherwise fire late but still fire under rank coding,
             # flooding the first layer with background spikes.
@@ -103,25 +126,47 @@ class Frontend:
             "lateral_inhibition": self.lateral_inhibition,
             "threshold": self.threshold,
             "peak_normalize": self.peak_normalize,
+            "rectify": self.rectify,
+            "pool": list(self.pool) if self.pool is not None else None,
+            "pointwise_inhibition": self.pointwise_inhibition,
         }
+
+
+def _max_pool_intensity(x: np.ndarray, window: int, stride: int) -> np.ndarray:
+    """Max pooling ``(B, C, H, W) -> (B, C, H', W')`` of intensities, no padding."""
+    if x.shape[2] < window or x.shape[3] < window:
+        raise ValueError(f"images of {x.shape[2]}x{x.shape[3]} after filtering are smaller than the "
+                         f"front end's pooling window {window}")
+    views = np.lib.stride_tricks.sliding_window_view(x, (window, window), axis=(2, 3))
+    return np.ascontiguousarray(views[:, :, ::stride, ::stride].max(axis=(-2, -1)))
 
 
 @dataclass
 class TrainingLog:
-    """Per-epoch metrics, appended to a CSV file when ``path`` is given."""
+    """Per-epoch metrics, appended to a CSV file when ``path`` is given.
+
+    The CSV has the fixed columns :attr:`COLUMNS`; a metric a layer does not have (the
+    convergence of a decision layer, the accuracy of a convolution) is left empty.
+    """
 
     path: Path | None = None
     rows: list[dict[str, Any]] = field(default_factory=list)
 
+    COLUMNS = ("layer", "epoch", "seconds", "convergence", "train_accuracy")
+
     def append(self, **row: Any) -> None:
+        unknown = set(row) - set(self.COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown training-log column(s) {sorted(unknown)}; known: {', '.join(self.COLUMNS)}")
         self.rows.append(row)
         if self.path is None:
             return
         new = not self.path.exists()
         with open(self.path, "a", encoding="utf-8") as f:
             if new:
-                f.write(",".join(row) + "\n")
-            f.write(",".join(f"{v:.6g}" if isinstance(v, float) else str(v) for v in row.values()) + "\n")
+                f.write(",".join(self.COLUMNS) + "\n")
+            values = (row.get(k, "") for k in self.COLUMNS)
+            f.write(",".join(f"{v:.6g}" if isinstance(v, float) else str(v) for v in values) + "\n")
 
 
 def _as_batches(n: int, batch_size: int, order: np.ndarray | None = None):
@@ -184,7 +229,11 @@ class Network:
     def encode(self, images: np.ndarray) -> np.ndarray:
         """Front end + rank-order coding: images (B, C, H, W) -> time map int32."""
         images = check_array(images, "images", ndim=4, dtypes=FLOAT_DTYPES, finite=True, min_shape=(1, 1, 1, 1))
-        return snn.sparse.code(self.frontend(images), self.T)
+        x = self.frontend(images)
+        tmap = snn.sparse.code(x, self.T)
+        if self.frontend.pointwise_inhibition:
+            tmap = snn.sparse.inhibit(tmap, x, self.T)[0]
+        return tmap
 
     def _run(self, tmap: np.ndarray, start: int, stop: int, keep: bool = False) -> list[np.ndarray]:
         outputs = []
@@ -279,8 +328,9 @@ class Network:
             row: dict[str, Any] = {"layer": index, "epoch": epoch + 1, "seconds": time.perf_counter() - t0}
             if isinstance(layer, DecisionLayer):
                 layer.new_epoch(None)  # no dropout outside training
-                layer.hit_rate = hits / n
-                row["train_accuracy"] = layer.hit_rate
+                if not layer.adapt_every:  # otherwise the layer adapts per block of samples
+                    layer.hit_rate = hits / n
+                row["train_accuracy"] = hits / n
             elif isinstance(layer, ConvLayer):
                 row["convergence"] = layer.convergence()
             log.append(**row)

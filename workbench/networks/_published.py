@@ -12,9 +12,15 @@ Deliberate differences (measured on this project's data, see the issue-5 report)
   quadrants (``readout_regions=2``) instead of the paper's global max: after 5000 training
   images this gave 0.96 instead of 0.85 test accuracy; ``global_max_potentials(...,
   regions=1)`` gives the paper's read-out.
-* ``mozafari2019-mnist``'s decision rule is SpykeTorch's (earliest spike, ties
-  by summed potential); the paper's neuron "dropout" is available on
-  :class:`DecisionLayer` but not used there (SpykeTorch's reproduction does not use it).
+* ``mozafari2019-mnist``'s decision neurons have no threshold: the one with the largest
+  final potential decides (``rule="max_potential"``), and the adaptive R-STDP rates are
+  recomputed from the hit rate of every 1000 training images, both as in SpykeTorch's
+  reproduction.  The paper's neuron "dropout" is available on :class:`DecisionLayer` but
+  not used there (SpykeTorch's reproduction does not use it).
+* ``mozafari2018-*`` front ends follow SpykeTorch's reproduction in order: rectified
+  Gabor responses, max pooling of the intensities, lateral intensity inhibition, rank
+  coding, pointwise inhibition.
+* Decision layers learn online (sample by sample), as both papers do.
 
 References
 ----------
@@ -144,7 +150,7 @@ def _mozafari2019_mnist(seed: int) -> Network:
                       forward_inhibit=False),
             PoolLayer(3, 3),
             DecisionLayer(250, 200, 5, n_classes=10, padding=2, stabilize=False, lower=0.2, upper=0.8,
-                          seed=seed + 2),
+                          rule="max_potential", adapt_every=1000, seed=seed + 2),
         ],
         T=15,
         name="mozafari2019-mnist",
@@ -154,14 +160,17 @@ def _mozafari2019_mnist(seed: int) -> Network:
 def _mozafari2018(n_features: int, window: int, pool: int, stride: int, rates: tuple[float, float, float, float],
                   threshold: float, dropout: float):
     def build(seed: int) -> Network:
-        # Gabor (4 orientations) with lateral intensity inhibition, C1 max pooling, one
-        # S2 layer trained by R-STDP whose earliest spike (globally) is the decision.
-        # Threshold, dropout and the adaptive-rate floor (0.2) as in SpykeTorch's reproduction.
+        # S1: rectified Gabor responses (4 orientations); C1: max pooling of the S1
+        # intensities, lateral intensity inhibition, rank coding and pointwise inhibition
+        # (one orientation per position); S2: one layer trained by R-STDP whose earliest
+        # spike (globally) is the decision.  This order of the front-end steps, the
+        # threshold, the dropout and the adaptive-rate floor (0.2) follow SpykeTorch's
+        # reproduction (MozafariShallow).
         a_rp, a_rm, a_pp, a_pm = rates
         return Network(
-            Frontend("Gabor", {"size": 2, "filters": _GABOR4, "pad": 2}, lateral_inhibition=True),
+            Frontend("Gabor", {"size": 2, "filters": _GABOR4, "pad": 2}, rectify=True, pool=(pool, stride),
+                     lateral_inhibition=True, pointwise_inhibition=True),
             [
-                PoolLayer(pool, stride),
                 DecisionLayer(4, n_features, window, n_classes=2, a_reward_plus=a_rp, a_reward_minus=a_rm,
                               a_punish_plus=a_pp, a_punish_minus=a_pm, threshold=threshold, dropout=dropout,
                               adaptive_min=0.2, seed=seed),

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .._threads import get_num_threads
+from .._threads import kernel_threads
 from .._validation import FLOAT_DTYPES, TIME_DTYPE, WAVE_DTYPE, check_array, check_float, check_int, check_pair
 from .._kernels import stdp as _k
 from ._pool import _pad_array, _padding4
@@ -184,7 +184,9 @@ def _apply(layer, pre, winners, configs: list[STDPConfig], which: np.ndarray | N
         work = kernel4
     _k.stdp_update(
         work, tmap, winners, order, starts, a_plus, a_minus, lower, upper,
-        np.ascontiguousarray(stabilize), stride[0], stride[1], get_num_threads(),
+        np.ascontiguousarray(stabilize), stride[0], stride[1],
+        # Parallel over features: a few winners (online R-STDP) run faster on one thread.
+        kernel_threads(n * int(np.prod(work.shape[1:])), int(np.count_nonzero(np.diff(starts)))),
     )
     if kernel4 is None:
         # Why: the contract is an in-place update of layer.weight, even for a strided view.
