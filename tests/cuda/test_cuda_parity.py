@@ -1,7 +1,11 @@
 """GPU parity: every CUDA op against the CPU core on random and edge-case inputs.
 
-Spikes, time maps and winners must be identical; potentials and weights agree to 1e-5
-relative.  Skipped (with the reason) where CuPy or a CUDA device is missing.
+Spikes, time maps and winners must be identical.  Potentials of the spiking convolution
+(conv, conv_fire_timemap, fc) must be bit-identical too: the GPU sums them in the CPU's
+order (cuda/conv.cu; the same functions are checked on the host by test_conv_order.py).
+STDP weights are expected bit-identical as well (same expression, no FMA contraction:
+``--fmad=false``); filter banks only agree to float rounding (different algorithms).
+Skipped (with the reason) where CuPy or a CUDA device is missing.
 """
 
 import numpy as np
@@ -64,18 +68,52 @@ def test_conv_dense_and_event(cp, gpu, rng, dtype, shape, kernel, stride, paddin
     wave = snn.scatter(tm, T)
     ref = snn.conv(wave, w, stride, padding)
     got = cp.asnumpy(gpu.conv(cp.asarray(wave), cp.asarray(w), stride, padding))
-    np.testing.assert_allclose(got, ref, rtol=RTOL, atol=1e-5)
+    np.testing.assert_array_equal(got, ref)  # same summation order: bit-identical
     rt, rp = snn.conv_fire_timemap(tm, w, 1.0, T, stride, padding)
     gt, gp = gpu.conv_fire_timemap(cp.asarray(tm), cp.asarray(w), 1.0, T, stride, padding)
     np.testing.assert_array_equal(cp.asnumpy(gt), rt)
-    np.testing.assert_allclose(cp.asnumpy(gp), rp, rtol=RTOL, atol=1e-5)
+    np.testing.assert_array_equal(cp.asnumpy(gp), rp)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv_spikes_at_the_threshold_edge(cp, gpu, rng, dtype):
+    # weights over 8 decades (the order of additions changes the rounding) and thresholds
+    # exactly at, and one ulp below, potentials that are reached
+    T = 6
+    tm = _tmap(rng, (2, 4, 10, 9), T)
+    w = (rng.normal(0, 1, (5, 4, 3, 3)) * 10.0 ** rng.integers(-3, 6, (5, 4, 3, 3))).astype(dtype)
+    ref = snn.conv(snn.scatter(tm, T), w, 1, 1)
+    picks = rng.choice(ref[np.nonzero(ref)], size=4, replace=False)
+    for thr in [0.0, -1.0, *picks, *(np.nextafter(p, dtype(-np.inf)) for p in picks)]:
+        rt, rp = snn.conv_fire_timemap(tm, w, float(thr), T, 1, 1)
+        gt, gp = gpu.conv_fire_timemap(cp.asarray(tm), cp.asarray(w), float(thr), T, 1, 1)
+        np.testing.assert_array_equal(cp.asnumpy(gt), rt)
+        np.testing.assert_array_equal(cp.asnumpy(gp), rp)
+
+
+def test_validation_runs_on_device_arrays(cp, gpu, rng):
+    # the shared validators' reductions on real CuPy arrays
+    pot = np.cumsum(rng.random((2, 4, 3, 5, 5)), axis=1).astype(np.float32)
+    bad = pot.copy()
+    bad[1, 2, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="potentials contains NaN"):
+        gpu.first_spike(cp.asarray(bad), 0.5)
+    with pytest.raises(ValueError, match="potentials contains NaN"):
+        snn.first_spike(cp.asarray(bad), 0.5)  # through the public dispatch
+    tm, spk = snn.first_spike(pot, 0.5)
+    with pytest.raises(ValueError, match="tmap values must lie"):
+        gpu.inhibit_timemap(cp.asarray(tm + 5), cp.asarray(spk), 4)
+    win = snn.conv_wta(pot, 1, 2, 0.5)
+    layer = snn.Conv(3, 2, 3, padding=1, seed=0).to("cuda")
+    with pytest.raises(TypeError, match="winners must have dtype int32"):
+        gpu.stdp(layer, cp.asarray(tm[:, :3]), cp.asarray(win.astype(np.int64)), snn.STDPConfig(0.1, -0.1))
 
 
 def test_fc(cp, gpu, rng):
     T = 10
     wave = snn.scatter(_tmap(rng, (3, 40), T), T)
     w = rng.random((7, 40)).astype(np.float32)
-    np.testing.assert_allclose(cp.asnumpy(gpu.fc(cp.asarray(wave), cp.asarray(w))), snn.fc(wave, w), rtol=RTOL, atol=1e-5)
+    np.testing.assert_array_equal(cp.asnumpy(gpu.fc(cp.asarray(wave), cp.asarray(w))), snn.fc(wave, w))
 
 
 @pytest.mark.parametrize("threshold", [0.0, 2.0])
@@ -118,7 +156,7 @@ def test_stdp(cp, gpu, rng, stabilize):
     config = snn.STDPConfig(0.05, -0.04, stabilize=stabilize)
     snn.stdp(layer, pre, winners, config)
     gpu.stdp_update(w_gpu, cp.asarray(pre), cp.asarray(winners), 0.05, -0.04, stabilize=stabilize, padding=2)
-    np.testing.assert_allclose(cp.asnumpy(w_gpu), layer.weight, rtol=RTOL, atol=1e-6)
+    np.testing.assert_array_equal(cp.asnumpy(w_gpu), layer.weight)  # no FMA contraction: same rounding
 
 
 @pytest.mark.parametrize(("kernel", "stride", "padding"), [(2, 2, 0), (3, 3, 1), (2, 1, 1)])
@@ -127,6 +165,9 @@ def test_pool_and_pad(cp, gpu, rng, kernel, stride, padding):
     tm = _tmap(rng, (2, 3, 11, 10), T)
     ref = snn.pool_timemap(tm, kernel, stride, padding, T)
     np.testing.assert_array_equal(cp.asnumpy(gpu.pool_timemap(cp.asarray(tm), kernel, stride, padding, T)), ref)
+    # without padding T is optional (the GPU used to return all zeros then)
+    ref0 = snn.pool_timemap(tm, kernel, stride)
+    np.testing.assert_array_equal(cp.asnumpy(gpu.pool_timemap(cp.asarray(tm), kernel, stride)), ref0)
     np.testing.assert_array_equal(cp.asnumpy(gpu.pad_timemap(cp.asarray(tm), padding, T)), snn.pad_timemap(tm, padding, T))
     wave = snn.scatter(tm, T)
     np.testing.assert_array_equal(cp.asnumpy(gpu.max_pool(cp.asarray(wave), kernel, stride, padding)), snn.max_pool(wave, kernel, stride, padding))

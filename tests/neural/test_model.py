@@ -78,8 +78,10 @@ def test_bad_inputs(rng):
         from_model_responses(wave.astype(np.int32), "wave")
     with pytest.raises(ValueError, match="cumulative"):
         from_model_responses(np.array([[[1, 0]]], np.uint8), "wave")
-    with pytest.raises(ValueError, match="0/1"):
-        from_model_responses(np.full((1, 1, 2), 2, np.uint8), "wave")
+    with pytest.raises(ValueError, match="cumulative"):
+        from_model_responses(np.array([[[2, 1]]], np.uint8), "wave")  # a count cannot fall either
+    with pytest.raises(ValueError, match="cumulative"):
+        from_model_responses(np.array([[[255, 0]]], np.uint8), "wave")  # no uint8 wrap-around
     with pytest.raises(ValueError, match="3 or 5 dimensions"):
         from_model_responses(wave[0], "wave")
     with pytest.raises(ValueError, match="kind must be one of"):
@@ -172,3 +174,57 @@ def test_simulator_layouts_are_flattened_with_positions(rng):
         from_model_responses(wave[0], "wave")
     with pytest.raises(TypeError, match="int32 or uint8"):
         from_model_responses(lat.astype(np.int16), "latency", n_steps=T)
+
+
+def ref_count_wave_to_spikes(wave):
+    """Reference: spikes at step t = count[t] - count[t - 1] (count[-1] = 0), unit by unit."""
+    s, u, t = wave.shape
+    out = np.zeros((s, u, t))
+    for i in range(s):
+        for j in range(u):
+            prev = 0
+            for k in range(t):
+                out[i, j, k] = int(wave[i, j, k]) - prev
+                prev = int(wave[i, j, k])
+    return out
+
+
+def test_rate_code_count_waves_are_spikes_per_step(rng):
+    # cumulative counts, several spikes per step allowed, up to the uint8 maximum
+    per_step = rng.integers(0, 3, size=(3, 4, 7))
+    wave = np.cumsum(per_step, axis=2).astype(np.uint8)
+    assert wave.max() > 1  # a count wave, not a 0/1 one
+    da = from_model_responses(wave, "wave", step_ms=2.0)
+    np.testing.assert_array_equal(da.values, ref_count_wave_to_spikes(wave))
+    np.testing.assert_array_equal(da.values, per_step)
+    assert da.dtype == np.float64 and da.attrs["model_kind"] == "wave"
+    # edge cases: one step that already holds a count, the full uint8 range, all zero
+    assert from_model_responses(np.array([[[2, 2]]], np.uint8), "wave").values.tolist() == [[[2.0, 0.0]]]
+    assert from_model_responses(np.array([[[0, 255]]], np.uint8), "wave").values.tolist() == [[[0.0, 255.0]]]
+    assert from_model_responses(np.zeros((1, 1, 1), np.uint8), "wave").values.sum() == 0
+
+
+def test_simulator_rate_code_wave(rng):
+    # what workbench.snn.rate_code produces (B, T, C, H, W): cumulative counts per neuron
+    from workbench import snn
+
+    images = rng.random((2, 1, 4, 5)).astype(np.float32)
+    wave = snn.rate_code(images, 30, seed=3)
+    assert wave.max() > 1
+    da = from_model_responses(wave, "wave", layer="input")
+    flat = wave.reshape(2, 30, -1).transpose(0, 2, 1)
+    np.testing.assert_array_equal(da.values, ref_count_wave_to_spikes(flat))
+    np.testing.assert_array_equal(da.values.sum(axis=2), flat[..., -1])  # total = final count
+    assert set(np.unique(da.values)) <= {0.0, 1.0}  # rate_code: at most one spike per step
+    assert da.coords["feature"].values.tolist() == [0] * 20
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 255), min_size=1, max_size=12), st.integers(1, 3))
+def test_property_count_wave_round_trip(values, s):
+    # any non-decreasing uint8 sequence is a valid wave; the cumulative sum of the spikes
+    # gives it back
+    wave = np.tile(np.sort(np.array(values, np.uint8)), (s, 1, 1))
+    da = from_model_responses(wave, "wave")
+    assert (da.values >= 0).all()
+    np.testing.assert_array_equal(np.cumsum(da.values, axis=2), wave)

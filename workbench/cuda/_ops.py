@@ -1,17 +1,54 @@
 """GPU implementations of the spiking ops (CuPy arrays in, CuPy arrays out).
 
-Semantics are those of the CPU core in :mod:`workbench.snn` (see each function there);
-these functions validate lightly (device, dtype, shape) and launch ``cuda/*.cu`` kernels.
+Semantics are those of the CPU core in :mod:`workbench.snn` (see each function there).
+
+Validation: every public op first runs the SAME validator as its CPU twin
+(:mod:`workbench.snn._checks`, with ``device="cuda"``): ndim, dtype (no casting: int64
+winners or float16 potentials are rejected, not converted), shape, value ranges and
+finiteness, with the same exception types and messages.  Value checks are device
+reductions that bring one scalar to the host.  Only then is CuPy touched; what the GPU
+cannot do yet (see "GPU-only limits" in each docstring) raises afterwards, so invalid
+input is always reported as invalid input.
+
+Summation order and spike parity
+--------------------------------
+* ``conv``, ``conv_fire_timemap`` and ``fc`` (dense and event-driven alike) run one
+  thread per output neuron that adds the input weights into ONE running potential in the
+  CPU kernel's order -- step, then channel, input row, input column (``cuda/conv.cu``,
+  ``core_cython/conv.pyx``) -- with plain IEEE additions, and compare with the threshold
+  in the weights' precision.  Potentials are therefore bit-identical to the CPU's, and so
+  are first-spike times even where a potential lies within rounding of the threshold.
+  There is no cuBLAS / GEMM path: the dense ``conv`` uses the same per-neuron loop, so no
+  library reorders the sums.
+* STDP applies the CPU's expression ``w + a * (w - lower) * (upper - w)`` winner by
+  winner, compiled with ``--fmad=false`` (no FMA contraction), so it rounds as the CPU.
+* Where the order still differs: ``correlate2d`` / ``filter_bank`` (DoG, LoG, Gabor) sum
+  products per output pixel over (channel, row, column), while the CPU filters use
+  separable or other loops; their outputs agree only to float rounding (tests: relative
+  1e-4), and rank codes of such images can then differ where two intensities are
+  within rounding of each other.
+
+What the tests assert: ``tests/cuda/test_conv_order.py`` compiles the conv kernel's
+per-neuron functions for the host and checks them bit for bit against the CPU core on
+order-sensitive inputs (no GPU needed); ``tests/cuda/test_cuda_parity.py`` (device only)
+checks every op: identical spikes, time maps, winners, conv potentials and STDP weights,
+filter outputs to 1e-4; ``tests/cuda/test_gpu_validation.py`` checks that every op
+rejects what its CPU twin rejects.
+
 Event-driven kernels work on first-spike time maps and never build (B, T, C, H, W) float
-potentials.  Device memory comes from CuPy's pool (plain ``cudaMalloc``), never managed memory.
+potentials.  Device memory comes from CuPy's pool (plain ``cudaMalloc``), never managed
+memory.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
-from .._validation import check_pair
-from ._runtime import cupy_module, gpu_available, is_cupy_array, kernel, launch
+from .._validation import FLOAT_DTYPES, WAVE_DTYPE, check_array, check_choice, check_float, check_pair
+from ..snn import _checks as _v
+from ._runtime import cupy_module, gpu_available, kernel, launch
 
 __all__ = [
     "devices",
@@ -45,6 +82,13 @@ __all__ = [
     "infinite_timemap",
 ]
 
+GPU = "cuda"  # the device every array argument of this module must live on
+
+# The event-driven conv keeps its state in registers whatever T is, but one thread makes a
+# pass over its receptive field per distinct input step; the cap keeps a launch's
+# worst-case run time bounded (and WB_T a small compile-time constant per module).
+MAX_T = 1024
+
 
 def devices() -> list[dict]:
     """Devices workbench can run on: always the CPU, plus each visible CUDA device.
@@ -74,88 +118,38 @@ def devices() -> list[dict]:
 def to_device(x, device: str):
     """Copy an array to ``"cpu"`` (NumPy) or ``"cuda"`` (CuPy)."""
     if device == "cpu":
-        return cupy_module().asnumpy(x) if is_cupy_array(x) else x
-    if device.startswith("cuda"):
+        return cupy_module().asnumpy(x) if _v.on_device(x, GPU) else x
+    if isinstance(device, str) and device.startswith("cuda"):
         return cupy_module().asarray(x)
     raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
 
 
-def _require_gpu(x, name: str):
-    if not is_cupy_array(x):
-        raise TypeError(f"{name} must be a cupy.ndarray on the GPU, got {type(x).__name__}")
+# ---------------------------------------------------------------- helpers (after validation)
+def _contig(x):
     return cupy_module().ascontiguousarray(x)
 
 
-def _out_size(size: int, kernel_size: int, stride: int, pad_before: int, pad_after: int) -> int:
-    return (size + pad_before + pad_after - kernel_size) // stride + 1
+def _gpu_steps(T: int, what: str = "T") -> int:
+    # GPU-only limit, checked after the shared validation.
+    if T > MAX_T:
+        raise ValueError(f"{what} must be <= {MAX_T} on the GPU (event-driven conv), got {T}")
+    return T
 
 
-# The event-driven conv keeps a T-bin histogram per thread (local memory); beyond this the
-# stack frame grows past what a launch can sustain.
-MAX_T = 1024
-
-
-def _check_steps(T: int) -> int:
-    if not 1 <= int(T) <= MAX_T:
-        raise ValueError(f"T must be in [1, {MAX_T}] on the GPU, got {T}")
-    return int(T)
-
-
-def _check_wave(wave, name: str = "wave"):
-    cp = cupy_module()
-    wave = _require_gpu(wave, name)
-    if wave.dtype != cp.uint8:
-        raise TypeError(f"{name} must have dtype uint8, got {wave.dtype}")
-    return wave
-
-
-def _check_cumulative(wave, name: str = "wave") -> None:
-    # The GPU conv works on first-spike times; count waves (rate coding) need the CPU's
-    # per-step path.
+def _require_cumulative(wave, name: str = "wave") -> None:
+    """GPU-only limit: the GPU conv and max_pool work on first-spike times, so the wave must
+    be a cumulative 0/1 wave (count waves from rate coding take the CPU's per-step path)."""
     if wave.size and (int(wave.max()) > 1 or bool((wave[:, 1:] < wave[:, :-1]).any())):
         raise NotImplementedError(
-            f"{name} is not a cumulative 0/1 wave (e.g. a rate-code count wave); the GPU conv handles "
+            f"{name} is not a cumulative 0/1 wave (e.g. a rate-code count wave); the GPU handles "
             "cumulative waves only -- use NumPy input for count waves"
         )
 
 
-def _check_timemap(tmap, name: str, T: int | None):
-    cp = cupy_module()
-    tmap = _require_gpu(tmap, name)
-    if tmap.dtype != cp.int32:
-        raise TypeError(f"{name} must have dtype int32, got {tmap.dtype}")
-    if tmap.size:
-        lo, hi = int(tmap.min()), int(tmap.max())
-        if lo < 0 or (T is not None and hi > T):
-            raise ValueError(f"{name} values must lie in [0, T={T}], got [{lo}, {hi}]")
-    return tmap
-
-
-def _check_pair_like(spike_potential, tmap, name: str = "spike_potential"):
-    spike_potential = _require_gpu(spike_potential, name)
-    if spike_potential.shape != tmap.shape:
-        raise ValueError(f"{name} must have the shape of tmap {tmap.shape}, got {spike_potential.shape}")
-    if spike_potential.dtype not in (np.float32, np.float64):
-        raise TypeError(f"{name} must be float32 or float64, got {spike_potential.dtype}")
-    return spike_potential
-
-
-def _padding4(padding, name: str = "padding") -> tuple[int, int, int, int]:
-    """(top, left, bottom, right) from an int, a (y, x) pair or a 4-tuple, as the CPU core."""
-    if isinstance(padding, (tuple, list)) and len(padding) == 4:
-        values = tuple(int(v) for v in padding)
-        if min(values) < 0:
-            raise ValueError(f"{name} must be >= 0, got {padding!r}")
-        return values  # type: ignore[return-value]
-    py, px = check_pair(padding, name)
-    return py, px, py, px
-
-
 # ---------------------------------------------------------------- coding
-def gather(wave):
-    """(B, T, ...) uint8 cumulative wave -> (B, ...) int32 first-spike times (T = never)."""
+def _gather(wave):
     cp = cupy_module()
-    wave = _check_wave(wave)
+    wave = _contig(wave)
     B, T = wave.shape[:2]
     n = int(np.prod(wave.shape[2:]))
     out = cp.empty((B,) + wave.shape[2:], dtype=cp.int32)
@@ -163,10 +157,9 @@ def gather(wave):
     return out
 
 
-def scatter(tmap, T: int):
-    """(B, ...) int32 time map -> (B, T, ...) uint8 cumulative wave."""
+def _scatter(tmap, T: int):
     cp = cupy_module()
-    tmap = _check_timemap(tmap, "tmap", T)
+    tmap = _contig(tmap)
     B = tmap.shape[0]
     n = int(np.prod(tmap.shape[1:]))
     out = cp.empty((B, T) + tmap.shape[1:], dtype=cp.uint8)
@@ -174,24 +167,30 @@ def scatter(tmap, T: int):
     return out
 
 
-def _rank_only(sort: bool) -> None:
-    if not sort:
-        raise NotImplementedError("linear latency coding (sort=False) has no GPU kernel yet; use NumPy input")
+def gather(wave):
+    """(B, T, ...) uint8 wave -> (B, ...) int32 first non-zero step (T = never)."""
+    return _gather(_v.validate_gather(wave, GPU))
+
+
+def scatter(tmap, T: int):
+    """(B, ...) int32 time map in [0, T] -> (B, T, ...) uint8 cumulative wave."""
+    tmap, T = _v.validate_scatter(tmap, T, GPU)
+    return _scatter(tmap, T)
 
 
 def rank_code_timemap(images, T: int, sort: bool = True):
     """Rank-order coding to a time map: values above the sample minimum ranked descending,
     rank r -> step trunc(r * ((T + 1e-5) / n_active)) in float32 (the CPU core's arithmetic);
-    equal values keep their flat-index order."""
-    _rank_only(sort)
+    equal values keep their flat-index order.
+
+    GPU-only limits: ``sort=False`` (linear latency) has no kernel (NotImplementedError).
+    """
+    images, T, sort = _v.validate_rank_code_timemap(images, T, sort, GPU)
+    if not sort:
+        raise NotImplementedError("linear latency coding (sort=False) has no GPU kernel yet; use NumPy input")
     cp = cupy_module()
-    images = _require_gpu(images, "images")
-    if images.dtype not in (np.float32, np.float64):
-        raise TypeError(f"images must be float32 or float64, got {images.dtype}")
-    if images.size and not bool(cp.isfinite(images).all()):
-        raise ValueError("images contains NaN or infinite values")
     B = images.shape[0]
-    flat = images.reshape(B, -1)
+    flat = _contig(images).reshape(B, -1)
     n = flat.shape[1]
     n_active = (flat > flat.min(axis=1, keepdims=True)).sum(axis=1).astype(cp.int32)
     order = cp.argsort(-flat, axis=1).astype(cp.int64)  # CuPy's sort is stable
@@ -202,33 +201,31 @@ def rank_code_timemap(images, T: int, sort: bool = True):
 
 def rank_code(images, T: int, sort: bool = True):
     """Rank-order coding to a cumulative wave (B, T, C, H, W)."""
-    return scatter(rank_code_timemap(images, T, sort), T)
+    return _scatter(rank_code_timemap(images, T, sort), T)
 
 
 def infinite(wave):
     """Copy of a wave whose last step fires every neuron that had not fired (CPU semantics)."""
-    out = _require_gpu(wave, "wave").copy()
+    out = _v.validate_infinite(wave, GPU).copy()
     last = out[:, -1]
     last[last == 0] = 1
     return out
 
 
 def infinite_timemap(tmap, T: int):
-    """Neurons that never fired fire at the last step (on a time map, in a copy)."""
-    out = _require_gpu(tmap, "tmap").astype(cupy_module().int32, copy=True)
+    """Neurons that never fired fire at the last step (on a time map (B, ...), in a copy)."""
+    tmap, T = _v.validate_scatter(tmap, T, GPU)
+    out = tmap.copy()  # C-contiguous copy
     launch(kernel("coding", "wb_infinite"), out.size, (out, np.int32(T), np.int64(out.size)))
     return out
 
 
 # ---------------------------------------------------------------- filters
-def correlate2d(images, bank, padding=0):
-    """Cross-correlate images (B, C, H, W) with a filter bank (F, C, KH, KW), zero padding."""
+def _correlate2d(images, bank, py: int, px: int):
     cp = cupy_module()
-    images = _require_gpu(images, "images")
-    bank = _require_gpu(bank, "bank").astype(images.dtype, copy=False)
+    images, bank = _contig(images), _contig(bank.astype(images.dtype, copy=False))
     B, C, H, W = images.shape
     F, _, KH, KW = bank.shape
-    py, px = check_pair(padding, "padding")
     OH, OW = H + 2 * py - KH + 1, W + 2 * px - KW + 1
     out = cp.empty((B, F, OH, OW), dtype=images.dtype)
     args = (images, bank, out, *map(np.int32, (B, C, H, W, F, KH, KW, py, px, OH, OW)))
@@ -236,115 +233,178 @@ def correlate2d(images, bank, padding=0):
     return out
 
 
-# ---------------------------------------------------------------- conv / fc
-def _conv_geometry(tmap, weight, stride, padding):
-    B, C, H, W = tmap.shape
-    F, Cw, KH, KW = weight.shape
-    if C != Cw:
-        raise ValueError(f"weight has {Cw} input channels but the input has {C}")
-    sy, sx = check_pair(stride, "stride", min_value=1)
+def correlate2d(images, bank, padding=0):
+    """Cross-correlate images (B, C, H, W) with a filter bank (F, C, KH, KW), zero padding.
+
+    Float rounding differs from the CPU filters (which run separable or float64 paths).
+    """
+    images = _v.validate_images(images, GPU)
+    bank = _v.validate_weight(bank, GPU, name="bank")
+    if bank.shape[1] != images.shape[1]:
+        raise ValueError(f"bank has {bank.shape[1]} input channel(s) but images has {images.shape[1]}")
     py, px = check_pair(padding, "padding")
-    OH, OW = _out_size(H, KH, sy, py, py), _out_size(W, KW, sx, px, px)
-    if OH < 1 or OW < 1:
-        raise ValueError(f"kernel {KH}x{KW} is larger than the padded input {H + 2 * py}x{W + 2 * px}")
-    return B, C, H, W, F, KH, KW, sy, sx, py, px, OH, OW
+    H, W = images.shape[2:]
+    KH, KW = bank.shape[2:]
+    if KH > H + 2 * py or KW > W + 2 * px:
+        raise ValueError(f"bank kernels ({KH}, {KW}) are larger than the padded images ({H + 2 * py}, {W + 2 * px})")
+    return _correlate2d(images, bank, py, px)
 
 
-def conv(wave, weight, stride=1, padding=0):
-    """Per-step potentials (B, T, F, OH, OW) of a cumulative wave (B, T, C, H, W)."""
+def filter_bank(kernels, images, pad_widths, mode: str):
+    """Apply a filter bank on the GPU.
+
+    Parameters
+    ----------
+    kernels : numpy.ndarray (F, k, k)
+        Correlation kernels (for DoG/LoG: the centre minus the surround Gaussian).
+    images : cupy.ndarray (B, C, H, W)
+    pad_widths : (top, left, bottom, right)
+    mode : {"on", "onoff", "none"}
+        ``"on"``: rectified (DoG); ``"onoff"``: on then off channels per input channel
+        (LoG); ``"none"``: plain correlation (Gabor).
+    """
+    images = _v.validate_images(images, GPU)
+    kernels = check_array(np.asarray(kernels), "kernels", ndim=3, dtypes=FLOAT_DTYPES, finite=True,
+                          min_shape=(1, 1, 1))
+    mode = check_choice(mode, "mode", ("on", "onoff", "none"))
+    top, bottom, left, right = _v.padding4(tuple(pad_widths), "pad_widths")
+    k = kernels.shape[1]
+    if k > images.shape[2] + top + bottom or kernels.shape[2] > images.shape[3] + left + right:
+        raise ValueError(f"images (padded) are smaller than the {k}x{kernels.shape[2]} kernel")
     cp = cupy_module()
-    wave = _check_wave(wave)
-    _check_cumulative(wave)
-    weight = _require_gpu(weight, "weight")
-    T = _check_steps(wave.shape[1])
-    tmap = gather(wave)
-    g = _conv_geometry(tmap, weight, stride, padding)
-    B, F, OH, OW = g[0], g[4], g[11], g[12]
-    out = cp.empty((B, T, F, OH, OW), dtype=weight.dtype)
-    launch(kernel("conv", "wb_conv_dense", weight.dtype, T), B * F * OH * OW, (tmap, weight, out, *map(np.int32, g)))
+    x = _pad_array(images, (top, bottom, left, right), 0)
+    B, C, H, W = x.shape
+    bank = cp.asarray(kernels[:, None], dtype=images.dtype)
+    out = _correlate2d(x.reshape(B * C, 1, H, W), bank, 0, 0)  # (B*C, F, H', W')
+    if mode == "on":
+        out = cp.maximum(out, 0)
+    elif mode == "onoff":
+        out = cp.concatenate([cp.maximum(out, 0), cp.maximum(-out, 0)], axis=1)
+    return out.reshape(B, -1, *out.shape[-2:])
+
+
+# ---------------------------------------------------------------- conv / fc
+def _conv_args(tmap, weight, stride, padding, out_hw):
+    B, C, H, W = tmap.shape
+    F, _, KH, KW = weight.shape
+    return tuple(map(np.int32, (B, C, H, W, F, KH, KW, *stride, *padding, *out_hw)))
+
+
+def _conv_dense(wave, weight, stride, padding, out_hw):
+    cp = cupy_module()
+    T = wave.shape[1]
+    tmap = _gather(wave)
+    weight = _contig(weight)
+    B, F = tmap.shape[0], weight.shape[0]
+    out = cp.empty((B, T, F, *out_hw), dtype=weight.dtype)
+    args = (tmap, weight, out, *_conv_args(tmap, weight, stride, padding, out_hw))
+    launch(kernel("conv", "wb_conv_dense", weight.dtype, T), B * F * out_hw[0] * out_hw[1], args)
     return out
 
 
+def conv(wave, weight, stride=1, padding=0):
+    """Per-step potentials (B, T, F, OH, OW) of a cumulative wave (B, T, C, H, W).
+
+    Potentials are bit-identical to the CPU core's (same summation order, ``cuda/conv.cu``).
+    GPU-only limits: ``T <= 1024``; count or non-cumulative waves raise NotImplementedError.
+    """
+    wave, weight, stride, padding, out_hw = _v.validate_conv(wave, weight, stride, padding, GPU)
+    _gpu_steps(wave.shape[1], "wave's T")
+    _require_cumulative(wave)
+    return _conv_dense(wave, weight, stride, padding, out_hw)
+
+
 def conv_fire_timemap(tmap, weight, threshold: float, T: int, stride=1, padding=0):
-    """Event-driven conv + fire: (out_tmap (B, F, OH, OW) int32, potential at first spike)."""
+    """Event-driven conv + fire: (out_tmap (B, F, OH, OW) int32, potential at first spike).
+
+    Same first-spike times and potentials as the CPU core, bit for bit: each output
+    neuron's potential is one running sum in the CPU's (step, channel, row, column) order
+    and the threshold is compared in the weights' precision (``cuda/conv.cu``).
+    GPU-only limit: ``T <= 1024``.
+    """
+    tmap, weight, threshold, T, stride, padding, out_hw = _v.validate_conv_fire_timemap(
+        tmap, weight, threshold, T, stride, padding, GPU)
+    _gpu_steps(T)
     cp = cupy_module()
-    T = _check_steps(T)
-    tmap = _check_timemap(tmap, "tmap", T)
-    weight = _require_gpu(weight, "weight")
-    g = _conv_geometry(tmap, weight, stride, padding)
-    B, F, OH, OW = g[0], g[4], g[11], g[12]
-    out_t = cp.empty((B, F, OH, OW), dtype=cp.int32)
-    out_v = cp.empty((B, F, OH, OW), dtype=weight.dtype)
-    real = weight.dtype.type(threshold)
-    args = (tmap, weight, out_t, out_v, real, *map(np.int32, g))
-    launch(kernel("conv", "wb_conv_fire", weight.dtype, T), B * F * OH * OW, args)
+    tmap, weight = _contig(tmap), _contig(weight)
+    B, F = tmap.shape[0], weight.shape[0]
+    out_t = cp.empty((B, F, *out_hw), dtype=cp.int32)
+    out_v = cp.empty((B, F, *out_hw), dtype=weight.dtype)
+    args = (tmap, weight, out_t, out_v, weight.dtype.type(threshold), *_conv_args(tmap, weight, stride, padding, out_hw))
+    launch(kernel("conv", "wb_conv_fire", weight.dtype, T), out_t.size, args)
     return out_t, out_v
 
 
 def fc(wave, weight, sign: bool = False):
-    """Per-step potentials (B, T, M) of a wave (B, T, N) (or (B, T, C, H, W), flattened)."""
+    """Per-step potentials (B, T, M) of a wave (B, T, N) (or (B, T, C, H, W), flattened).
+
+    Runs the conv kernel with N channels of 1x1, which adds the inputs in ascending ``n``
+    as the CPU's fc does, so potentials are bit-identical.  GPU-only limits as :func:`conv`.
+    """
+    wave, weight, sign, n = _v.validate_fc(wave, weight, sign, GPU)
+    _gpu_steps(wave.shape[1], "wave's T")
+    _require_cumulative(wave)
     cp = cupy_module()
-    wave = _require_gpu(wave, "wave")
-    weight = _require_gpu(weight, "weight")
     B, T = wave.shape[:2]
-    flat = wave.reshape(B, T, -1, 1, 1)
-    M, N = weight.shape
+    M = weight.shape[0]
     if sign:
         weight = cp.sign(weight)
-    pot = conv(flat, weight.reshape(M, N, 1, 1))
+    flat = _contig(wave).reshape(B, T, n, 1, 1)
+    pot = _conv_dense(flat, _contig(weight).reshape(M, n, 1, 1), (1, 1), (0, 0), (1, 1))
     return pot.reshape(B, T, M)
 
 
 # ---------------------------------------------------------------- fire
-def first_spike(potentials, threshold: float = 0.0):
-    """(tmap, spike potential) of per-step potentials (B, T, ...)."""
+def _first_spike(pot, th: float, wave=None):
     cp = cupy_module()
-    pot = _require_gpu(potentials, "potentials")
+    pot = _contig(pot)
     B, T = pot.shape[:2]
     n = int(np.prod(pot.shape[2:]))
     tmap = cp.empty((B,) + pot.shape[2:], dtype=cp.int32)
     spk = cp.empty((B,) + pot.shape[2:], dtype=pot.dtype)
-    args = (pot, tmap, spk, np.uintp(0), pot.dtype.type(threshold), np.int32(B), np.int32(T), np.int64(n))
+    wave_arg = np.uintp(0) if wave is None else wave
+    args = (pot, tmap, spk, wave_arg, pot.dtype.type(th), np.int32(B), np.int32(T), np.int64(n))
     launch(kernel("fire", "wb_first_spike", pot.dtype), B * n, args)
     return tmap, spk
 
 
+def first_spike(potentials, threshold: float = 0.0):
+    """(tmap, spike potential) of per-step potentials (B, T, ...)."""
+    pot, th = _v.validate_first_spike(potentials, threshold, GPU)
+    return _first_spike(pot, th)
+
+
 def fire(potentials, threshold: float = 0.0, method: str = "rank"):
     """Spike-wave (B, T, ...) uint8 from potentials: cumulative rank firing or rate (counts)."""
+    pot, th, method = _v.validate_fire(potentials, threshold, method, GPU)
     cp = cupy_module()
-    pot = _require_gpu(potentials, "potentials")
+    pot = _contig(pot)
     B, T = pot.shape[:2]
     n = int(np.prod(pot.shape[2:]))
     wave = cp.empty(pot.shape, dtype=cp.uint8)
-    thr = pot.dtype.type(threshold)
     if method == "rank":
-        tmap = cp.empty((B, n), dtype=cp.int32)
-        spk = cp.empty((B, n), dtype=pot.dtype)
-        args = (pot, tmap, spk, wave, thr, np.int32(B), np.int32(T), np.int64(n))
-        launch(kernel("fire", "wb_first_spike", pot.dtype), B * n, args)
-    elif method == "rate":
-        if T > 255:
-            raise ValueError(f"potentials must have at most 255 time steps for method='rate', got {T}")
-        launch(kernel("fire", "wb_fire_rate", pot.dtype), B * n, (pot, wave, thr, np.int32(B), np.int32(T), np.int64(n)))
+        _first_spike(pot, th, wave)
     else:
-        raise ValueError(f"method must be 'rank' or 'rate', got {method!r}")
+        args = (pot, wave, pot.dtype.type(th), np.int32(B), np.int32(T), np.int64(n))
+        launch(kernel("fire", "wb_fire_rate", pot.dtype), B * n, args)
     return wave
 
 
 def threshold(potentials, threshold: float, value: float = 0.0):
     """Copy of ``potentials`` with entries <= threshold replaced by ``value``."""
-    out = _require_gpu(potentials, "potentials").copy()
+    x, th, val = _v.validate_threshold(potentials, threshold, value, GPU)
+    out = x.copy()  # C-contiguous
     t = out.dtype.type
-    launch(kernel("fire", "wb_threshold", out.dtype), out.size, (out, t(threshold), t(value), np.int64(out.size)))
+    launch(kernel("fire", "wb_threshold", out.dtype), out.size, (out, t(th), t(val), np.int64(out.size)))
     return out
 
 
 def quantize(x, lower: float, middle: float, upper: float):
     """Copy of ``x`` with entries < middle set to lower, others to upper."""
-    out = _require_gpu(x, "x").copy()
+    x, lo, mid, up = _v.validate_quantize(x, lower, middle, upper, GPU)
+    out = x.copy()
     t = out.dtype.type
-    args = (out, t(lower), t(middle), t(upper), np.int64(out.size))
-    launch(kernel("fire", "wb_quantize", out.dtype), out.size, args)
+    launch(kernel("fire", "wb_quantize", out.dtype), out.size, (out, t(lo), t(mid), t(up), np.int64(out.size)))
     return out
 
 
@@ -360,8 +420,8 @@ def _inhibit_winner(tmap, spike_pot, T):
 
 def inhibit_timemap(tmap, spike_potential, T: int):
     """Event-driven pointwise inhibition: losers become never-fired (time T, potential 0)."""
-    tmap = _check_timemap(tmap, "tmap", T).copy()
-    spk = _check_pair_like(spike_potential, tmap).copy()
+    tmap, spk, T = _v.validate_spike_pair(tmap, spike_potential, T, GPU)
+    tmap, spk = tmap.copy(), spk.copy()  # C-contiguous copies, updated below
     B, C, H, W = tmap.shape
     winner = _inhibit_winner(tmap, spk, T)
     args = (tmap, spk, winner, np.int32(B), np.int32(C), np.int64(H * W), np.int32(T))
@@ -371,9 +431,10 @@ def inhibit_timemap(tmap, spike_potential, T: int):
 
 def inhibit(potentials, threshold: float = 0.0):
     """Dense pointwise inhibition on potentials (B, T, C, H, W) (a copy)."""
-    pot = _require_gpu(potentials, "potentials").copy()
+    pot, th = _v.validate_inhibit(potentials, threshold, GPU)
+    pot = pot.copy()
     B, T, C, H, W = pot.shape
-    tmap, spk = first_spike(pot, threshold)
+    tmap, spk = _first_spike(pot, th)
     winner = _inhibit_winner(tmap, spk, T)
     args = (pot, winner, np.int32(B), np.int32(T), np.int32(C), np.int64(H * W))
     launch(kernel("inhibit", "wb_inhibit_dense", pot.dtype), pot.size, args)
@@ -381,107 +442,168 @@ def inhibit(potentials, threshold: float = 0.0):
 
 
 # ---------------------------------------------------------------- k-WTA
-def conv_wta_timemap(tmap, spike_potential, radius, count: int, T: int):
-    """Winners (n, 5) int32 rows (batch, feature, time, y, x) from a time map pair."""
+def _conv_wta(tmap, spk, radius, count: int, T: int):
     cp = cupy_module()
-    tmap = _check_timemap(tmap, "tmap", T)
-    spk = _check_pair_like(spike_potential, tmap)
-    if count < 0:
-        raise ValueError(f"count must be >= 0, got {count}")
-    count = min(int(count), tmap.shape[1] * tmap.shape[2] * tmap.shape[3])
-    if count == 0 or tmap.shape[0] == 0:
-        return cp.empty((0, 5), dtype=cp.int32)
     B, C, H, W = tmap.shape
-    ry, rx = check_pair(radius, "radius")
+    count = min(count, C)  # a feature wins at most once (its whole map is then excluded)
+    if count == 0:
+        return cp.empty((0, 5), dtype=cp.int32)
+    tmap, spk = _contig(tmap), _contig(spk)
+    ry, rx = min(radius[0], H), min(radius[1], W)  # as the CPU: keeps the int32 maths safe
     excluded = cp.zeros(tmap.shape, dtype=cp.uint8)
     rows = cp.empty((B, count, 5), dtype=cp.int32)
     args = (tmap, spk, excluded, rows, *map(np.int32, (C, H, W, T, ry, rx, count)))
     kernel("wta", "wb_conv_wta", spk.dtype)((B,), (256,), args)
     rows = rows.reshape(-1, 5)
-    return rows[rows[:, 0] >= 0]
+    return cp.ascontiguousarray(rows[rows[:, 0] >= 0])
+
+
+def conv_wta_timemap(tmap, spike_potential, radius, count: int, T: int):
+    """Winners (n, 5) int32 rows (batch, feature, time, y, x) from a time map pair."""
+    tmap, spk, radius, count, T = _v.validate_conv_wta_timemap(tmap, spike_potential, radius, count, T, GPU)
+    return _conv_wta(tmap, spk, radius, count, T)
 
 
 def conv_wta(potentials, radius, count: int, threshold: float = 0.0):
     """Winners from dense potentials (B, T, C, H, W)."""
-    T = potentials.shape[1]
-    tmap, spk = first_spike(potentials, threshold)
-    return conv_wta_timemap(tmap, spk, radius, count, T)
+    pot, radius, count, th = _v.validate_conv_wta(potentials, radius, count, threshold, GPU)
+    tmap, spk = _first_spike(pot, th)
+    return _conv_wta(tmap, spk, radius, count, pot.shape[1])
 
 
 def fc_wta(potentials, count: int, threshold: float = 0.0, radius: int = 0):
-    """Winners (n, 5) from FC potentials (B, T, N): rows (batch, neuron, time, 0, 0)."""
+    """Winners (n, 5) from FC potentials (B, T, N): rows (batch, neuron, time, 0, 0).
+
+    GPU-only limit: ``radius > 0`` has no kernel (NotImplementedError).
+    """
+    pot, count, th, radius = _v.validate_fc_wta(potentials, count, threshold, radius, GPU)
     if radius:
         raise NotImplementedError("fc_wta with radius > 0 has no GPU kernel yet; use NumPy input")
-    B, T, N = potentials.shape
-    return conv_wta(potentials.reshape(B, T, N, 1, 1), 0, count, threshold)
+    B, T, N = pot.shape
+    tmap, spk = _first_spike(pot.reshape(B, T, N, 1, 1), th)
+    return _conv_wta(tmap, spk, (0, 0), count, T)
 
 
 # ---------------------------------------------------------------- STDP
-def stdp_update(weight, pre_tmap, winners, a_plus, a_minus, *, stabilize=True, lower=0.0, upper=1.0, stride=1, padding=0):
-    """In-place STDP on ``weight`` (F, C, KH, KW) from winners (n, 5) and the presynaptic
-    time map (B, C, H, W); ``a_plus`` / ``a_minus`` are per-winner arrays (R-STDP)."""
+def _stdp_launch(weight, tmap, winners, a_plus, a_minus, stabilize, lower, upper, stride, top_left):
+    """weight (F, C, KH, KW) updated in place from tmap (B, C, H, W); a_plus/a_minus per winner."""
     cp = cupy_module()
-    if not (is_cupy_array(weight) and weight.flags.c_contiguous):
-        raise TypeError("weight must be a C-contiguous cupy.ndarray (it is updated in place)")
-    pre = _check_timemap(pre_tmap, "pre_tmap", None)
-    win = _require_gpu(winners, "winners")
-    if win.dtype != cp.int32 or win.ndim != 2 or win.shape[1] != 5:
-        raise TypeError(f"winners must be an int32 (n, 5) array, got {win.dtype} {win.shape}")
+    n = int(winners.shape[0])
+    if n == 0:
+        return
     F, C, KH, KW = weight.shape
-    B, Cp, H, W = pre.shape
-    if Cp != C:
-        raise ValueError(f"pre_tmap has {Cp} channels but the weights expect {C}")
-    if win.shape[0]:
-        lo, hi = win.min(axis=0), win.max(axis=0)
-        if int(lo[0]) < 0 or int(hi[0]) >= B or int(lo[1]) < 0 or int(hi[1]) >= F:
-            raise ValueError(f"winners refer to batch/feature outside (B={B}, F={F})")
-    sy, sx = check_pair(stride, "stride", min_value=1)
-    py, px = check_pair(padding, "padding")
-    ap = cp.asarray(a_plus, dtype=weight.dtype).reshape(-1)
-    am = cp.asarray(a_minus, dtype=weight.dtype).reshape(-1)
-    n = int(win.shape[0])
+    _, _, H, W = tmap.shape
+    dt = weight.dtype
+    ap = cp.ascontiguousarray(cp.asarray(a_plus, dtype=dt).reshape(-1))
+    am = cp.ascontiguousarray(cp.asarray(a_minus, dtype=dt).reshape(-1))
     if ap.size == 1:
-        ap, am = cp.full(n, ap.item(), weight.dtype), cp.full(n, am.item(), weight.dtype)
-    if ap.size != n or am.size != n:
+        ap, am = cp.full(n, ap.item(), dt), cp.full(n, am.item(), dt)
+    t = dt.type
+    args = (weight, _contig(tmap), _contig(winners), ap, am, np.int32(n), np.int32(bool(stabilize)), t(lower),
+            t(upper), *map(np.int32, (F, C, H, W, KH, KW, *stride, *top_left)))
+    launch(kernel("stdp", "wb_stdp", dt), weight.size, args)
+
+
+def _require_inplace(weight, name: str) -> None:
+    # GPU-only limit: the kernel updates the buffer itself (no copy-back of strided views).
+    if not weight.flags.c_contiguous:
+        raise TypeError(f"{name} must be C-contiguous on the GPU (it is updated in place)")
+
+
+def _layer_stdp(inputs: _v.StdpInputs, a_plus, a_minus, config) -> None:
+    weight = inputs.weight
+    tmap = _gather(inputs.pre) if inputs.is_wave else inputs.pre
+    if weight.ndim == 2:  # FC: N channels of 1x1
+        M, N = weight.shape
+        weight4, tmap = weight.reshape(M, N, 1, 1), tmap.reshape(tmap.shape[0], N, 1, 1)
+    else:
+        weight4 = weight
+    top, _, left, _ = inputs.pads  # bottom/right padding only bounds the winners' (y, x)
+    _stdp_launch(weight4, tmap, inputs.winners, a_plus, a_minus, config.stabilize, config.lower, config.upper,
+                 inputs.stride, (top, left))
+
+
+def stdp(layer, pre, winners, config) -> None:
+    """STDP on a Conv or FC layer whose weights live on the GPU (see workbench.snn.stdp).
+
+    GPU-only limit: ``layer.weight`` must be C-contiguous (TypeError otherwise).
+    """
+    config = _v.validate_config(config, "config")
+    inputs = _v.validate_stdp(layer, pre, winners, GPU)
+    _require_inplace(inputs.weight, "layer.weight")
+    _layer_stdp(inputs, config.a_plus, config.a_minus, config)
+
+
+def rstdp(layer, pre, winners, reward, reward_config, punish_config) -> None:
+    """R-STDP: per-winner reward or punishment rates (see workbench.snn.rstdp).
+
+    GPU-only limits: ``layer.weight`` C-contiguous; both configs must share ``stabilize``,
+    ``lower`` and ``upper`` (NotImplementedError otherwise).
+    """
+    inputs, reward, rc, pc = _v.validate_rstdp(layer, pre, winners, reward, reward_config, punish_config, GPU)
+    _require_inplace(inputs.weight, "layer.weight")
+    if (rc.stabilize, rc.lower, rc.upper) != (pc.stabilize, pc.lower, pc.upper):
+        raise NotImplementedError("GPU R-STDP needs the same bounds and stabiliser in both configs")
+    cp = cupy_module()
+    dt = inputs.weight.dtype
+    a_plus = cp.where(reward, dt.type(rc.a_plus), dt.type(pc.a_plus)).astype(dt)
+    a_minus = cp.where(reward, dt.type(rc.a_minus), dt.type(pc.a_minus)).astype(dt)
+    _layer_stdp(inputs, a_plus, a_minus, rc)
+
+
+def stdp_update(weight, pre_tmap, winners, a_plus, a_minus, *, stabilize=True, lower=0.0, upper=1.0, stride=1,
+                padding=0):
+    """In-place STDP on ``weight`` (F, C, KH, KW) from winners (n, 5) and the presynaptic
+    time map (B, C, H, W); ``a_plus`` / ``a_minus`` are scalars or per-winner arrays (R-STDP).
+
+    Validated as :func:`workbench.snn.stdp` validates a Conv layer with this weight,
+    stride and padding; ``weight`` must be C-contiguous (it is updated in place).
+    """
+    if not isinstance(stabilize, (bool, np.bool_)):
+        raise TypeError(f"stabilize must be a bool, got {type(stabilize).__name__}")
+    lower, upper = check_float(lower, "lower"), check_float(upper, "upper")
+    if not lower < upper:
+        raise ValueError(f"lower must be < upper, got lower={lower}, upper={upper}")
+    layer = SimpleNamespace(weight=weight, stride=stride, padding=padding)
+    inputs = _v.validate_stdp(layer, pre_tmap, winners, GPU)
+    if inputs.weight.ndim != 4 or inputs.is_wave:
+        raise ValueError("stdp_update takes a (F, C, KH, KW) weight and an int32 (B, C, H, W) time map")
+    _require_inplace(inputs.weight, "weight")
+    n = int(inputs.winners.shape[0])
+    rates = []
+    for value, name in ((a_plus, "a_plus"), (a_minus, "a_minus")):
+        if _v.on_device(value, GPU) or isinstance(value, np.ndarray):
+            arr = value.reshape(-1)
+            if arr.size not in (1, n) or np.dtype(arr.dtype).kind != "f" or not _v.all_finite(arr):
+                raise ValueError(f"{name} must be a finite scalar or hold one finite rate per winner ({n})")
+            rates.append(arr)
+        else:
+            rates.append(check_float(value, name))
+    ap, am = rates
+    if np.size(ap) != np.size(am):
         raise ValueError(f"a_plus and a_minus must be scalars or hold one rate per winner ({n})")
-    t = weight.dtype.type
-    args = (weight, pre, win, ap, am, np.int32(n), np.int32(bool(stabilize)), t(lower), t(upper),
-            *map(np.int32, (F, C, H, W, KH, KW, sy, sx, py, px)))
-    launch(kernel("stdp", "wb_stdp", weight.dtype), weight.size, args)
+    config = SimpleNamespace(stabilize=bool(stabilize), lower=lower, upper=upper)
+    _layer_stdp(inputs, ap, am, config)
     return weight
 
 
 # ---------------------------------------------------------------- pool / pad
-def pool_timemap(tmap, kernel, stride=None, padding=0, T: int | None = None):
-    """Max pooling of a cumulative wave, on its time map: minimum time per window."""
-    cp = cupy_module()
-    pads = _padding4(padding)
-    if T is None and any(pads):
-        raise ValueError("pool_timemap needs T (the value of a never-firing neuron) when padding is non-zero")
-    tmap = _check_timemap(tmap, "tmap", T)
-    if any(pads):  # pad explicitly (any of the CPU's padding forms), then pool without
-        tmap = pad_timemap(tmap, pads, T)
-    B, C, H, W = tmap.shape
-    ky, kx = check_pair(kernel, "kernel", min_value=1)
-    sy, sx = check_pair(stride if stride is not None else kernel, "stride", min_value=1)
-    OH, OW = _out_size(H, ky, sy, 0, 0), _out_size(W, kx, sx, 0, 0)
-    if OH < 1 or OW < 1:
-        raise ValueError(f"kernel {ky}x{kx} is larger than the padded input {H}x{W}")
-    never = 0 if T is None else T  # only padded cells are never-firing, and they are explicit now
-    out = cp.empty((B, C, OH, OW), dtype=cp.int32)
-    args = (tmap, out, *map(np.int32, (B * C, H, W, ky, kx, sy, sx, 0, 0, OH, OW, never)))
-    launch(kernel("pool", "wb_pool_timemap"), out.size, args)
-    return out
+def _pad_array(x, pads, value):
+    """Constant padding of the last two axes; pads (top, bottom, left, right)."""
+    top, bottom, left, right = pads
+    if not any(pads):
+        return x
+    widths = [(0, 0)] * (x.ndim - 2) + [(top, bottom), (left, right)]
+    return cupy_module().pad(x, widths, mode="constant", constant_values=value)
 
 
-def pad_timemap(tmap, padding, T: int | None = None):
-    """Pad a time map with never-firing (time T) neurons; padding int or (y, x)."""
-    if T is None:
-        raise ValueError("pad_timemap needs T (the value of a never-firing neuron)")
+def _pad_timemap(tmap, pads, T: int):
+    top, bottom, left, right = pads
+    if not any(pads):
+        return tmap
     cp = cupy_module()
-    tmap = _check_timemap(tmap, "tmap", T)
+    tmap = _contig(tmap)
     B, C, H, W = tmap.shape
-    top, left, bottom, right = _padding4(padding)
     OH, OW = H + top + bottom, W + left + right
     out = cp.empty((B, C, OH, OW), dtype=cp.int32)
     args = (tmap, out, *map(np.int32, (B * C, H, W, top, left, OH, OW, T)))
@@ -489,86 +611,49 @@ def pad_timemap(tmap, padding, T: int | None = None):
     return out
 
 
+def _pool_timemap(tmap, kernel_hw, stride, out_hw):
+    cp = cupy_module()
+    tmap = _contig(tmap)
+    B, C, H, W = tmap.shape
+    out = cp.empty((B, C, *out_hw), dtype=cp.int32)
+    # Padding is explicit in tmap already, so every window holds at least one input.  The
+    # kernel's last argument is its running minimum's start value: it must exceed every
+    # time (passing 0 here would make every output 0).
+    start = np.iinfo(np.int32).max
+    args = (tmap, out, *map(np.int32, (B * C, H, W, *kernel_hw, *stride, 0, 0, *out_hw, start)))
+    launch(kernel("pool", "wb_pool_timemap"), out.size, args)
+    return out
+
+
+def pad_timemap(tmap, padding, T: int | None = None):
+    """Pad a time map with never-firing (time T) neurons; padding int, (y, x) or 4 ints."""
+    tmap, pads, T = _v.validate_pad_timemap(tmap, padding, T, GPU)
+    return _pad_timemap(tmap, pads, T)
+
+
+def pool_timemap(tmap, kernel, stride=None, padding=0, T: int | None = None):
+    """Max pooling of a cumulative wave, on its time map: minimum time per window."""
+    tmap, kernel_hw, stride_hw, pads, out_hw, T = _v.validate_pool_timemap(tmap, kernel, stride, padding, T, GPU)
+    return _pool_timemap(_pad_timemap(tmap, pads, T), kernel_hw, stride_hw, out_hw)
+
+
 def max_pool(wave, kernel, stride=None, padding=0):
-    """Max pooling of a cumulative 0/1 wave (B, T, C, H, W): earliest spike wins."""
-    wave = _check_wave(wave)
-    _check_cumulative(wave)
+    """Max pooling of a cumulative 0/1 wave (B, T, C, H, W): earliest spike wins.
+
+    GPU-only limits: float waves and count / non-cumulative waves raise NotImplementedError.
+    """
+    wave, kernel_hw, stride_hw, pads, out_hw = _v.validate_max_pool(wave, kernel, stride, padding, GPU)
+    if np.dtype(wave.dtype) != WAVE_DTYPE:
+        raise NotImplementedError("max_pool of float values has no GPU kernel yet; use NumPy input")
+    _require_cumulative(wave)
     T = wave.shape[1]
-    return scatter(pool_timemap(gather(wave), kernel, stride, padding, T), T)
+    # zero padding of a wave never fires: time T on the time map
+    tmap = _pad_timemap(_gather(wave), pads, T)
+    return _scatter(_pool_timemap(tmap, kernel_hw, stride_hw, out_hw), T)
 
 
 def pad(x, padding=0, value=0):
     """Pad the last two axes: int, (y, x) or (top, left, bottom, right), constant ``value``."""
-    cp = cupy_module()
-    x = _require_gpu(x, "x")
-    top, left, bottom, right = _padding4(padding)
-    widths = [(0, 0)] * (x.ndim - 2) + [(top, bottom), (left, right)]
-    return cp.pad(x, widths, mode="constant", constant_values=value)
+    x, pads, value = _v.validate_pad(x, padding, value, GPU)
+    return _pad_array(x, pads, value)
 
-
-def _layer_geometry(layer, pre):
-    """(weight as (F, C, KH, KW), pre time map (B, C, H, W), stride, padding) of a Conv or FC layer."""
-    cp = cupy_module()
-    weight = layer.weight
-    pre = _require_gpu(pre, "pre")
-    if pre.dtype == cp.uint8:  # a wave: first-spike times
-        pre = gather(pre)
-    if hasattr(layer, "stride"):
-        return weight, pre, layer.stride, layer.padding
-    M, N = weight.shape
-    return weight.reshape(M, N, 1, 1), pre.reshape(pre.shape[0], N, 1, 1), 1, 0
-
-
-def _stdp(layer, pre, winners, a_plus, a_minus, config) -> None:
-    if not (is_cupy_array(layer.weight) and layer.weight.flags.c_contiguous):
-        raise TypeError("layer.weight must be a C-contiguous cupy.ndarray; move the layer with .to('cuda')")
-    weight, tmap, stride, padding = _layer_geometry(layer, pre)
-    stdp_update(weight, tmap, winners, a_plus, a_minus, stabilize=config.stabilize, lower=config.lower,
-                upper=config.upper, stride=stride, padding=padding)
-
-
-def stdp(layer, pre, winners, config) -> None:
-    """STDP on a Conv or FC layer whose weights live on the GPU (see workbench.snn.stdp)."""
-    _stdp(layer, pre, winners, config.a_plus, config.a_minus, config)
-
-
-def rstdp(layer, pre, winners, reward, reward_config, punish_config) -> None:
-    """R-STDP: per-winner reward or punishment rates (see workbench.snn.rstdp)."""
-    cp = cupy_module()
-    if (reward_config.stabilize, reward_config.lower, reward_config.upper) != (
-        punish_config.stabilize, punish_config.lower, punish_config.upper
-    ):
-        raise NotImplementedError("GPU R-STDP needs the same bounds and stabiliser in both configs")
-    r = cp.asarray(reward, dtype=bool)
-    dt = layer.weight.dtype
-    a_plus = cp.where(r, dt.type(reward_config.a_plus), dt.type(punish_config.a_plus)).astype(dt)
-    a_minus = cp.where(r, dt.type(reward_config.a_minus), dt.type(punish_config.a_minus)).astype(dt)
-    _stdp(layer, pre, winners, a_plus, a_minus, reward_config)
-
-
-def filter_bank(kernels, images, pad_widths, mode: str):
-    """Apply a filter bank on the GPU.
-
-    Parameters
-    ----------
-    kernels : ndarray (F, k, k)
-        Correlation kernels (for DoG/LoG: the centre minus the surround Gaussian).
-    images : cupy.ndarray (B, C, H, W)
-    pad_widths : (top, left, bottom, right)
-    mode : {"on", "onoff", "none"}
-        ``"on"``: rectified (DoG); ``"onoff"``: on then off channels per input channel
-        (LoG); ``"none"``: plain correlation (Gabor).
-    """
-    cp = cupy_module()
-    images = _require_gpu(images, "images")
-    x = pad(images, tuple(pad_widths))
-    B, C, H, W = x.shape
-    bank = cp.asarray(np.asarray(kernels)[:, None], dtype=images.dtype)
-    out = correlate2d(x.reshape(B * C, 1, H, W), bank, 0)  # (B*C, F, H', W')
-    if mode == "on":
-        out = cp.maximum(out, 0)
-    elif mode == "onoff":
-        out = cp.concatenate([cp.maximum(out, 0), cp.maximum(-out, 0)], axis=1)
-    elif mode != "none":
-        raise ValueError(f"mode must be 'on', 'onoff' or 'none', got {mode!r}")
-    return out.reshape(B, -1, *out.shape[-2:])

@@ -2,7 +2,8 @@
 
 Nothing is compiled at install time.  ``cuda/*.cu`` are compiled on first use through
 ``cupy.RawModule`` (NVRTC) for the floating type and the number of time steps in use, and
-cached per process (CuPy also caches the binaries on disk).
+cached per process (CuPy also caches the binaries on disk).  ``NVRTC_OPTIONS`` lists the
+options (tests/cuda compiles with the same ones through nvcc).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ except Exception:  # pragma: no cover - depends on the machine (ImportError, CUD
     _cupy = None
 
 THREADS_PER_BLOCK = 256
+# NVRTC options besides the type and step macros (mirrored by tests/cuda/test_cuda_build.py).
+NVRTC_OPTIONS = ("-std=c++17", "--fmad=false")
 
 
 def cupy_module():
@@ -38,6 +41,7 @@ def gpu_available() -> bool:
 
 
 def is_cupy_array(x) -> bool:
+    """True for a ``cupy.ndarray`` (False whenever CuPy is not installed)."""
     return _cupy is not None and isinstance(x, _cupy.ndarray)
 
 
@@ -71,7 +75,10 @@ def real_name(dtype) -> str:
 @functools.lru_cache(maxsize=None)
 def _module(name: str, real: str, steps: int):
     cp = cupy_module()
-    options = ("-std=c++17", f"-DWB_REAL={real}", f"-DWB_T={steps}")
+    # --fmad=false: no contraction of a * b + c into an FMA, so products round as in the CPU
+    # core (plain C without -ffast-math on x86-64, which has no FMA in its baseline);
+    # e.g. the stabilised STDP update then rounds exactly as core_cython/stdp.pyx does.
+    options = (*NVRTC_OPTIONS, f"-DWB_REAL={real}", f"-DWB_T={steps}")
     return cp.RawModule(code=kernel_source(name), options=options)
 
 

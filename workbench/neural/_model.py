@@ -4,9 +4,13 @@ Networks export per-layer representations as plain arrays; this module never imp
 simulator.  Accepted forms (``S`` stimuli, ``U`` units, ``T`` time steps):
 
 ``"wave"``
-    ``(S, U, T)`` uint8 cumulative spike-wave (``wave[s, u, t] == 1`` iff unit ``u`` fired
-    at or before step ``t``, the simulator's layout with units flattened).  Converted to
-    spikes per step (the first step at 1 gets one spike).
+    ``(S, U, T)`` uint8 cumulative spike-wave, the simulator's layout with units flattened:
+    ``wave[s, u, t]`` is the number of spikes unit ``u`` fired at or before step ``t``.
+    A rank-code / first-spike wave holds 0/1 (one spike, at the first step at 1); a
+    rate-code wave (``workbench.snn.rate_code``, ``fire(..., method="rate")``) holds
+    cumulative spike COUNTS.  Converted to spikes per step: the increase of the count at
+    each step.  The simulator saturates counts at 255, so a unit whose wave reaches 255
+    may have fired more spikes than the array records.
 ``"spikes"``
     ``(S, U, T)`` non-negative spike counts per step (any integer or float dtype).
 ``"latency"``
@@ -82,7 +86,8 @@ def from_model_responses(
     Parameters
     ----------
     array : numpy.ndarray
-        ``(S, U, T)`` for ``kind="wave"`` (uint8) or ``"spikes"``; ``(S, U)`` for
+        ``(S, U, T)`` for ``kind="wave"`` (uint8, cumulative: 0/1 first-spike waves or
+        rate-code count waves) or ``"spikes"``; ``(S, U)`` for
         ``"latency"`` (int32 or uint8) or ``"count"``.  The simulator's spatial layouts are
         accepted too and flattened (C order) into units, with ``feature``, ``y``, ``x``
         unit coordinates: ``(B, T, C, H, W)`` for waves/spikes, ``(B, C, H, W)`` for
@@ -111,7 +116,8 @@ def from_model_responses(
     TypeError
         Wrong array type or dtype.
     ValueError
-        Wrong shape, negative or non-finite values, a wave that decreases, latencies
+        Wrong shape, negative or non-finite values, a wave that decreases along time
+        (not cumulative), latencies
         outside ``0..n_steps``, mismatched label or name lengths.
     """
     import xarray as xr
@@ -124,11 +130,16 @@ def from_model_responses(
         if a.ndim == 5:  # simulator layout (B, T, C, H, W) -> (B, C*H*W, T)
             spatial = a.shape[2:]
             a = np.ascontiguousarray(a.reshape(a.shape[0], a.shape[1], -1).transpose(0, 2, 1))
-        if (a > 1).any():
-            raise ValueError("array (kind='wave') must hold 0/1 values")
-        if (np.diff(a.astype(np.int8), axis=2) < 0).any():
-            raise ValueError("array (kind='wave') must be cumulative (non-decreasing along time)")
-        spikes = np.diff(a.astype(np.float64), axis=2, prepend=0.0)
+        # Values are cumulative spike counts (0/1 for rank-code waves, any count for
+        # rate-code waves): spikes per step are the increments.  int16 holds the uint8
+        # differences without wrapping (int8 would wrap 0 -> 255 to -1, or 255 -> 0 to 1).
+        steps = np.diff(a.astype(np.int16), axis=2, prepend=np.int16(0))
+        if (steps < 0).any():
+            raise ValueError(
+                "array (kind='wave') must be cumulative (non-decreasing along time): a spike-wave holds the "
+                "number of spikes at or before each step"
+            )
+        spikes = steps.astype(np.float64)
     elif kind == "spikes":
         if not isinstance(array, np.ndarray):
             raise TypeError(f"array must be a numpy.ndarray, got {type(array).__name__}")

@@ -16,6 +16,7 @@ from .._threads import get_num_threads
 from .._validation import FLOAT_DTYPES, TIME_DTYPE, WAVE_DTYPE, check_array, check_int
 from .._kernels import coding as _k
 from ._dispatch import gpu_dispatch
+from . import _checks as _v  # input validation shared with workbench.cuda
 
 __all__ = [
     "rank_code",
@@ -89,14 +90,10 @@ def rank_code_timemap(images: np.ndarray, T: int, sort: bool = True) -> np.ndarr
       can round the minimum's rank ``n`` down to ``T - 1`` (e.g. ``n = 2877``,
       ``T = 1000``) and make it fire at the last step.
     """
-    images = _check_images(images)
-    T = _check_T(T)
-    if not isinstance(sort, (bool, np.bool_)):
-        raise TypeError(f"sort must be a bool, got {type(sort).__name__}")
+    images, T, sort = _v.validate_rank_code_timemap(images, T, sort)
+    images = np.ascontiguousarray(images)
     B = images.shape[0]
     flat = images.reshape(B, -1)
-    if flat.shape[1] >= 2**32:
-        raise ValueError("images has too many values per sample (>= 2**32)")
     out = np.empty(flat.shape, dtype=TIME_DTYPE)
     nt = get_num_threads()
     if sort:
@@ -205,7 +202,7 @@ def gather(wave: np.ndarray) -> np.ndarray:
     tmap : ndarray, int32, shape (B, C, H, W) or (B, N)
         First non-zero step, ``T`` where the neuron never fired (as Spyker's ``gather``).
     """
-    wave = check_array(wave, "wave", ndim=(3, 5), dtypes=[WAVE_DTYPE], min_shape=(0, 1, 0, 0, 0))
+    wave = np.ascontiguousarray(_v.validate_gather(wave))
     B, T = wave.shape[:2]
     out = np.empty((B,) + wave.shape[2:], dtype=TIME_DTYPE)
     if out.size:
@@ -229,10 +226,8 @@ def scatter(tmap: np.ndarray, T: int) -> np.ndarray:
     wave : ndarray, uint8, shape (B, T, C, H, W) or (B, T, N)
         ``wave[b, t, c, y, x] = 1`` iff ``tmap[b, c, y, x] <= t``.
     """
-    T = _check_T(T)
-    tmap = check_array(tmap, "tmap", ndim=(2, 4), dtypes=[TIME_DTYPE])
-    if tmap.size and (tmap.min() < 0 or tmap.max() > T):
-        raise ValueError(f"tmap values must lie in [0, T={T}]")
+    tmap, T = _v.validate_scatter(tmap, T)
+    tmap = np.ascontiguousarray(tmap)
     B = tmap.shape[0]
     out = np.empty((B, T) + tmap.shape[1:], dtype=WAVE_DTYPE)
     if out.size:
@@ -261,8 +256,7 @@ def infinite(wave: np.ndarray) -> np.ndarray:
     the last step at the latest", which is what this returns (on a count wave from
     :func:`rate_code`, zero entries of the last step become 1 and others are kept).
     """
-    wave = check_array(wave, "wave", ndim=5, dtypes=[WAVE_DTYPE], min_shape=(0, 1, 0, 0, 0))
-    out = wave.copy()
+    out = _v.validate_infinite(wave).copy()
     last = out[:, -1]
     last[last == 0] = 1
     return out

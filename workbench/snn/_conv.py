@@ -14,9 +14,10 @@ from numbers import Integral
 import numpy as np
 
 from .._threads import get_num_threads
-from .._validation import FLOAT_DTYPES, TIME_DTYPE, WAVE_DTYPE, check_array, check_float, check_int, check_pair
+from .._validation import FLOAT_DTYPES, TIME_DTYPE, check_array, check_float, check_int, check_pair
 from .._kernels import conv as _k
 from ._dispatch import array_device, gpu_dispatch
+from . import _checks as _v  # input validation shared with workbench.cuda
 
 __all__ = ["conv", "Conv", "fc", "FC", "conv_fire_timemap", "conv_output_shape"]
 
@@ -107,17 +108,10 @@ def conv(wave: np.ndarray, weight: np.ndarray, stride=1, padding=0) -> np.ndarra
     ``(py, px)`` pairs only (no asymmetric 4-tuples).  Potentials equal a direct
     per-step sum to float rounding (the summation order differs).
     """
-    wave = check_array(wave, "wave", ndim=5, dtypes=(WAVE_DTYPE,), min_shape=(1, 1, 1, 1, 1))
-    weight = _check_weight(weight)
-    b, t, c, h, w = wave.shape
-    f, wc, kh, kw = weight.shape
-    if wc != c:
-        raise ValueError(
-            f"weight has {wc} input channel(s) but wave has {c} (weight {weight.shape}, wave {wave.shape})"
-        )
-    sy, sx = check_pair(stride, "stride", min_value=1)
-    py, px = check_pair(padding, "padding", min_value=0)
-    ho, wo = conv_output_shape((h, w), (kh, kw), (sy, sx), (py, px))
+    wave, weight, (sy, sx), (py, px), (ho, wo) = _v.validate_conv(wave, weight, stride, padding)
+    wave = np.ascontiguousarray(wave)
+    b, t = wave.shape[:2]
+    f = weight.shape[0]
     wt = _transposed_padded(weight)
     out = np.empty((b, t, f, ho, wo), dtype=weight.dtype)
     _k.conv_wave(wave, wt, out, sy, sx, py, px, get_num_threads())
@@ -161,21 +155,10 @@ def conv_fire_timemap(
     ``spyker.sparse.conv`` (checked).  Beyond Spyker: stride > 1 is supported
     (``spyker.sparse.conv`` requires stride 1) and float64.
     """
-    tmap = check_array(tmap, "tmap", ndim=4, dtypes=(TIME_DTYPE,), min_shape=(1, 1, 1, 1))
-    weight = _check_weight(weight)
-    threshold = check_float(threshold, "threshold")
-    T = check_int(T, "T", min_value=1)
-    b, c, h, w = tmap.shape
-    f, wc, kh, kw = weight.shape
-    if wc != c:
-        raise ValueError(
-            f"weight has {wc} input channel(s) but tmap has {c} (weight {weight.shape}, tmap {tmap.shape})"
-        )
-    if tmap.size and (tmap.min() < 0 or tmap.max() > T):
-        raise ValueError(f"tmap values must lie in [0, T={T}], got range [{tmap.min()}, {tmap.max()}]")
-    sy, sx = check_pair(stride, "stride", min_value=1)
-    py, px = check_pair(padding, "padding", min_value=0)
-    ho, wo = conv_output_shape((h, w), (kh, kw), (sy, sx), (py, px))
+    tmap, weight, threshold, T, (sy, sx), (py, px), (ho, wo) = _v.validate_conv_fire_timemap(
+        tmap, weight, threshold, T, stride, padding)
+    tmap = np.ascontiguousarray(tmap)
+    b, f = tmap.shape[0], weight.shape[0]
     wt = _transposed_padded(weight)
     out_t = np.empty((b, f, ho, wo), dtype=TIME_DTYPE)
     out_p = np.empty((b, f, ho, wo), dtype=weight.dtype)
@@ -210,17 +193,10 @@ def fc(wave: np.ndarray, weight: np.ndarray, sign: bool = False) -> np.ndarray:
     are (``sign`` is only for parity with Spyker).
     """
     # zip() in check_array stops at the array's ndim, so one min_shape serves 3-D and 5-D
-    wave = check_array(wave, "wave", ndim=(3, 5), dtypes=(WAVE_DTYPE,), min_shape=(1, 1, 1, 1, 1))
-    weight = _check_weight(weight, ndim=2)
-    if not isinstance(sign, (bool, np.bool_)):
-        raise TypeError(f"sign must be a bool, got {type(sign).__name__}")
+    wave, weight, sign, n = _v.validate_fc(wave, weight, sign)
+    wave, weight = np.ascontiguousarray(wave), np.ascontiguousarray(weight)
     b, t = wave.shape[:2]
-    n = int(np.prod(wave.shape[2:]))
-    m, wn = weight.shape
-    if wn != n:
-        raise ValueError(
-            f"weight has {wn} input feature(s) but wave has {n} (weight {weight.shape}, wave {wave.shape})"
-        )
+    m = weight.shape[0]
     if sign:
         weight = np.sign(weight)
     # as a 1 x N image and M kernels of 1 x N: the spikes of a sample form one input row,

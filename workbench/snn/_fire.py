@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from .._threads import kernel_threads as _threads
-from .._validation import FLOAT_DTYPES, TIME_DTYPE, WAVE_DTYPE, check_array, check_choice, check_float
+from .._validation import FLOAT_DTYPES, TIME_DTYPE, WAVE_DTYPE, check_array
 from .._kernels import fire as _k
 from ._dispatch import gpu_dispatch
+from . import _checks as _v  # input validation shared with workbench.cuda
 
 __all__ = ["threshold", "quantize", "fire", "first_spike"]
 
@@ -73,9 +74,8 @@ def threshold(potentials: np.ndarray, threshold: float, value: float = 0.0) -> n
     behaviour use ``<=``); we match the behaviour.  Spyker works in place by default; this
     function always returns a new array.  The comparison is done in the array's precision.
     """
-    x = check_array(potentials, "potentials", dtypes=FLOAT_DTYPES, finite=True, contiguous=False)
-    th = x.dtype.type(check_float(threshold, "threshold"))
-    val = x.dtype.type(check_float(value, "value"))
+    x, th, val = _v.validate_threshold(potentials, threshold, value)
+    th, val = x.dtype.type(th), x.dtype.type(val)
     return np.where(x <= th, val, x)
 
 
@@ -93,10 +93,8 @@ def quantize(x: np.ndarray, lower: float, middle: float, upper: float) -> np.nda
     ndarray, same shape and dtype as ``x``
         A new array (Spyker quantises in place by default).
     """
-    x = check_array(x, "x", dtypes=FLOAT_DTYPES, finite=True, contiguous=False)
-    lo = x.dtype.type(check_float(lower, "lower"))
-    mid = x.dtype.type(check_float(middle, "middle"))
-    up = x.dtype.type(check_float(upper, "upper"))
+    x, lo, mid, up = _v.validate_quantize(x, lower, middle, upper)
+    lo, mid, up = x.dtype.type(lo), x.dtype.type(mid), x.dtype.type(up)
     return np.where(x < mid, lo, up)
 
 
@@ -134,10 +132,9 @@ def fire(potentials: np.ndarray, threshold: float = 0.0, method: str = "rank") -
     the reference level after a spike is the potential itself (not ``level + threshold``),
     so it is not reset-by-subtraction.  ``T`` must be at most 255 so counts fit in uint8.
     """
-    method = check_choice(method, "method", ("rank", "rate"))
     # rank: the kernel checks finiteness in its own pass (one read of the potentials)
-    x = _check_potentials(potentials, finite=method != "rank")
-    th = check_float(threshold, "threshold")
+    x, th, method = _v.validate_fire(potentials, threshold, method, finite=method != "rank")
+    x = np.ascontiguousarray(x)
     flat = _flat(x)
     out = np.empty(flat.shape, dtype=WAVE_DTYPE)
     if method == "rank":
@@ -145,8 +142,6 @@ def fire(potentials: np.ndarray, threshold: float = 0.0, method: str = "rank") -
         _k.rank_fire_checked(flat, th, out, bad, _threads(flat.size, flat.shape[0]))
         _raise_non_finite(bad)
     else:
-        if x.shape[1] > 255:
-            raise ValueError(f"potentials must have at most 255 time steps for method='rate', got {x.shape[1]}")
         level = np.zeros((flat.shape[0], flat.shape[2]), dtype=x.dtype)
         _k.rate_fire(flat, th, level, out, _threads(flat.size, flat.shape[0]))
     return out.reshape(x.shape)
@@ -170,9 +165,9 @@ def first_spike(potentials: np.ndarray, threshold: float = 0.0) -> tuple[np.ndar
     spike_potential : ndarray, dtype of ``potentials``, same shape as ``tmap``
         Potential at the first-spike step; 0 where the neuron never fired.
     """
-    x = _check_potentials(potentials, finite=False)
-    th = check_float(threshold, "threshold")
-    return _first_spike_pair(x, th)
+    # finiteness is checked inside the first-spike kernel's pass over the potentials
+    x, th = _v.validate_first_spike(potentials, threshold, finite=False)
+    return _first_spike_pair(np.ascontiguousarray(x), th)
 
 
 def raise_bad_pair(stats: np.ndarray, t: np.ndarray, T: int) -> None:

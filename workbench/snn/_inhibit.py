@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import FLOAT_DTYPES, TIME_DTYPE, check_array, check_float, check_int
 from .._kernels import inhibit as _k
 from .._threads import kernel_threads as _threads
 from ._fire import _first_spike_pair, raise_bad_pair as _raise_bad_pair
 from ._dispatch import gpu_dispatch
+from . import _checks as _v  # input validation shared with workbench.cuda
 
 __all__ = ["inhibit", "inhibit_timemap"]
 
@@ -60,8 +60,8 @@ def inhibit(potentials: np.ndarray, threshold: float = 0.0) -> np.ndarray:
       at the earliest spike; we always use the true first spike.
     """
     # finiteness is checked inside the first-spike kernel's pass over the potentials
-    x = check_array(potentials, "potentials", ndim=5, dtypes=FLOAT_DTYPES, min_shape=(1, 1, 1, 1, 1))
-    th = check_float(threshold, "threshold", min_value=0.0)
+    x, th = _v.validate_inhibit(potentials, threshold, finite=False)
+    x = np.ascontiguousarray(x)
     B, T, C = x.shape[:3]
     tmap, spike = _first_spike_pair(x, th)
     win = _winners(tmap, spike, T)
@@ -100,12 +100,9 @@ def inhibit_timemap(
     feature whose event comes first in its event list; we use the potential, which makes
     the sparse and dense paths agree.
     """
-    t = check_array(tmap, "tmap", ndim=4, dtypes=(TIME_DTYPE,), min_shape=(1, 1, 1, 1))
     # finiteness and the time range are checked inside the kernel's single pass (stats)
-    s = check_array(spike_potential, "spike_potential", ndim=4, dtypes=FLOAT_DTYPES)
-    if s.shape != t.shape:
-        raise ValueError(f"spike_potential must have the shape of tmap {t.shape}, got {s.shape}")
-    T = check_int(T, "T", min_value=1)
+    t, s, T = _v.validate_spike_pair(tmap, spike_potential, T, check_values=False)
+    t, s = np.ascontiguousarray(t), np.ascontiguousarray(s)
     B, C = t.shape[:2]
     P = t[0, 0].size
     out_t = np.empty_like(t)

@@ -17,6 +17,7 @@ from .._threads import get_num_threads
 from .._validation import FLOAT_DTYPES, TIME_DTYPE, WAVE_DTYPE, check_array, check_float, check_int, check_pair
 from .._kernels import pool as _k
 from ._dispatch import gpu_dispatch
+from . import _checks as _v  # input validation shared with workbench.cuda
 
 __all__ = ["pad", "pad_timemap", "max_pool", "rate_pool", "pool_timemap", "pool_output_shape"]
 
@@ -81,9 +82,8 @@ def pad(x: np.ndarray, padding: PadSpec = 0, value: float = 0) -> np.ndarray:
     -----
     For a time map the "never fired" fill is ``T``; use :func:`pad_timemap` for that.
     """
-    x = check_array(x, "x", ndim=(4, 5), dtypes=_PAD_DTYPES, finite=True)
-    pads = _padding4(padding)
-    return _pad_array(x, pads, _pad_value(value, x.dtype))
+    x, pads, value = _v.validate_pad(x, padding, value)
+    return _pad_array(x, pads, value)
 
 
 @gpu_dispatch()
@@ -105,14 +105,7 @@ def pad_timemap(tmap: np.ndarray, padding: PadSpec, T: int | None = None) -> np.
     ndarray of int32, shape (B, C, H + top + bottom, W + left + right)
         Equal to ``gather(pad(scatter(tmap, T), padding))``.
     """
-    tmap = check_array(tmap, "tmap", ndim=4, dtypes=(TIME_DTYPE,))
-    pads = _padding4(padding)
-    if not any(pads):
-        return tmap
-    if T is None:
-        raise ValueError("T is required to pad a time map (padding positions get time T)")
-    T = check_int(T, "T", min_value=1)
-    _check_times(tmap, T)
+    tmap, pads, T = _v.validate_pad_timemap(tmap, padding, T)
     return _pad_array(tmap, pads, T)
 
 
@@ -194,8 +187,8 @@ def max_pool(wave: np.ndarray, kernel, stride=None, padding: PadSpec = 0) -> np.
     non-monotone waves, float values) takes the general per-step path.  Both give
     identical results where both apply.
     """
-    wave = check_array(wave, "wave", ndim=5, dtypes=(WAVE_DTYPE, *FLOAT_DTYPES), finite=True)
-    (kh, kw), (sh, sw), pads, (oh, ow) = _geometry(wave.shape, kernel, stride, padding)
+    wave, (kh, kw), (sh, sw), pads, (oh, ow) = _v.validate_max_pool(wave, kernel, stride, padding)
+    wave = np.ascontiguousarray(wave)
     out = np.empty((*wave.shape[:3], oh, ow), dtype=wave.dtype)
     if wave.dtype == WAVE_DTYPE and wave.size and _max_pool_cumulative(wave, out, pads, (kh, kw), (sh, sw)):
         return out
@@ -267,11 +260,8 @@ def pool_timemap(
     ndarray of int32, shape (B, C, OH, OW)
         Equal to ``gather(max_pool(scatter(tmap, T), kernel, stride, padding))``.
     """
-    tmap = check_array(tmap, "tmap", ndim=4, dtypes=(TIME_DTYPE,))
-    if tmap.size and tmap.min() < 0:
-        raise ValueError(f"tmap values must be >= 0, got {tmap.min()}")
-    (kh, kw), (sh, sw), _, (oh, ow) = _geometry(tmap.shape, kernel, stride, padding)
-    x = pad_timemap(tmap, padding, T)
+    tmap, (kh, kw), (sh, sw), pads, (oh, ow), T = _v.validate_pool_timemap(tmap, kernel, stride, padding, T)
+    x = np.ascontiguousarray(_pad_array(tmap, pads, T))
     out = np.empty((*tmap.shape[:2], oh, ow), dtype=TIME_DTYPE)
     _k.min_pool_timemap(x, out, kh, kw, sh, sw, get_num_threads())
     return out

@@ -30,11 +30,12 @@ from typing import Any
 import numpy as np
 
 from .._threads import kernel_threads
-from .._validation import FLOAT_DTYPES, TIME_DTYPE, WAVE_DTYPE, check_array, check_float, check_int, check_pair
+from .._validation import check_float, check_int
 from .._kernels import stdp as _k
-from ._pool import _pad_array, _padding4
+from ._pool import _pad_array
 from ._coding import gather
 from ._dispatch import gpu_dispatch
+from . import _checks as _v  # input validation shared with workbench.cuda
 
 __all__ = ["STDPConfig", "stdp", "rstdp", "LearningRateSchedule"]
 
@@ -81,82 +82,25 @@ class STDPConfig:
 
 
 def _check_config(config: Any, name: str) -> STDPConfig:
-    if not isinstance(config, STDPConfig):
-        raise TypeError(f"{name} must be an STDPConfig, got {type(config).__name__}")
-    return config
+    return _v.validate_config(config, name)
 
 
 def _prepare(layer: Any, pre: np.ndarray, winners: np.ndarray):
     """Validate the layer, presynaptic input and winners; return kernel-ready arrays."""
-    weight = getattr(layer, "weight", None)
-    if not isinstance(weight, np.ndarray):
-        raise TypeError(f"layer must have a numpy.ndarray .weight, got {type(weight).__name__}")
-    weight = check_array(weight, "layer.weight", ndim=(2, 4), dtypes=FLOAT_DTYPES, finite=True, contiguous=False)
-    if not isinstance(pre, np.ndarray):
-        raise TypeError(f"pre must be a numpy.ndarray, got {type(pre).__name__}")
-    winners = check_array(winners, "winners", ndim=2, dtypes=(TIME_DTYPE,))
-    if winners.shape[1] != 5:
-        raise ValueError(f"winners must have shape (n, 5), got {winners.shape}")
-
-    # The presynaptic input becomes a time map; T_max bounds the winner times for a wave.
-    t_limit = None
-    if pre.dtype == WAVE_DTYPE:
-        pre = check_array(pre, "pre", ndim=(3, 5), dtypes=(WAVE_DTYPE,))
-        if pre.shape[1] < 1:
-            raise ValueError(f"pre must have at least one time step, got shape {pre.shape}")
-        t_limit = pre.shape[1]
-        tmap = gather(pre)
-    elif pre.dtype == TIME_DTYPE:
-        tmap = check_array(pre, "pre", ndim=(2, 4), dtypes=(TIME_DTYPE,))
-        if tmap.size and tmap.min() < 0:
-            raise ValueError(f"pre time map values must be >= 0, got {tmap.min()}")
-    else:
-        raise TypeError(f"pre must be a uint8 wave or an int32 time map, got dtype {pre.dtype}")
-
+    # shapes, dtypes, ranges and winner coordinates: the same checks as workbench.cuda.stdp
+    v = _v.validate_stdp(layer, pre, winners)
+    weight, stride, F = v.weight, v.stride, v.n_features
+    winners = np.ascontiguousarray(v.winners)
+    # The presynaptic input becomes a time map.
+    tmap = gather(v.pre) if v.is_wave else np.ascontiguousarray(v.pre)
     if weight.ndim == 4:
-        if tmap.ndim != 4:
-            raise ValueError(f"pre must be (B, T, C, H, W) or (B, C, H, W) for a Conv layer, got shape {pre.shape}")
-        F, C, kh, kw = weight.shape
-        if tmap.shape[1] != C:
-            raise ValueError(f"pre has {tmap.shape[1]} channels, layer.weight expects {C}")
-        stride = check_pair(getattr(layer, "stride", 1), "layer.stride", min_value=1)
-        pads = _padding4(getattr(layer, "padding", 0), "layer.padding")
-        tmap = _pad_array(tmap, pads, _NEVER)
-        hp, wp = tmap.shape[2:]
-        if hp < kh or wp < kw:
-            raise ValueError(f"kernel {(kh, kw)} is larger than the padded input {(hp, wp)}")
-        out_hw = ((hp - kh) // stride[0] + 1, (wp - kw) // stride[1] + 1)
+        tmap = _pad_array(tmap, v.pads, _NEVER)
     else:
-        M, N = weight.shape
-        B = tmap.shape[0]
-        tmap = tmap.reshape(B, int(np.prod(tmap.shape[1:])))
-        if tmap.shape[1] != N:
-            raise ValueError(f"pre has {tmap.shape[1]} inputs per sample, layer.weight expects {N}")
-        tmap = np.ascontiguousarray(tmap.reshape(B, N, 1, 1))
-        stride, out_hw = (1, 1), (1, 1)
-        F = M
-
-    if not weight.flags.writeable:
-        raise ValueError("layer.weight must be writeable (it is updated in place)")
+        tmap = np.ascontiguousarray(tmap.reshape(tmap.shape[0], weight.shape[1], 1, 1))
     if weight.flags.c_contiguous:
         kernel4 = weight.reshape(weight.shape[0], weight.shape[1], *weight.shape[2:], *(1, 1)[: 4 - weight.ndim])
     else:
         kernel4 = None  # updated in a contiguous copy, then written back
-    if winners.shape[0]:
-        b, f, t, y, x = winners.T
-        checks = [
-            ("batch", b, tmap.shape[0]),
-            ("feature", f, F),
-            ("y", y, out_hw[0]),
-            ("x", x, out_hw[1]),
-        ]
-        for label, col, limit in checks:
-            if col.min() < 0 or col.max() >= limit:
-                raise ValueError(f"winners {label} values must lie in [0, {limit}), got [{col.min()}, {col.max()}]")
-        if t.min() < 0:
-            raise ValueError(f"winners time values must be >= 0, got {t.min()}")
-        if t_limit is not None and t.max() >= t_limit:
-            raise ValueError(f"winners time values must be < T={t_limit}, got {t.max()}")
     return weight, kernel4, tmap, winners, stride, F
 
 
@@ -265,7 +209,7 @@ def rstdp(
     """
     reward_config = _check_config(reward_config, "reward_config")
     punish_config = _check_config(punish_config, "punish_config")
-    reward = check_array(reward, "reward", ndim=1, dtypes=(np.bool_,))
+    reward = _v.check_device_array(reward, "reward", ndim=1, dtypes=(np.bool_,))
     n = winners.shape[0] if isinstance(winners, np.ndarray) and winners.ndim == 2 else None
     if n is not None and reward.shape[0] != n:
         raise ValueError(f"reward must have one flag per winner ({n}), got {reward.shape[0]}")

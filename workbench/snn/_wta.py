@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import FLOAT_DTYPES, TIME_DTYPE, check_array, check_float, check_int, check_pair
 from .._kernels import wta as _k
 from .._threads import kernel_threads as _threads
 from ._fire import _first_spike_pair, raise_bad_pair
 from ._dispatch import gpu_dispatch
+from . import _checks as _v  # input validation shared with workbench.cuda
 
 __all__ = ["conv_wta", "fc_wta", "conv_wta_timemap"]
 
@@ -79,11 +79,8 @@ def conv_wta(potentials: np.ndarray, radius, count: int, threshold: float = 0.0)
     ``(feature, y, x)``, which is also what Spyker's first-occurrence arg-max does.
     """
     # finiteness is checked inside the first-spike kernel's pass over the potentials
-    x = check_array(potentials, "potentials", ndim=5, dtypes=FLOAT_DTYPES, min_shape=(1, 1, 1, 1, 1))
-    r = check_pair(radius, "radius", min_value=0)
-    count = check_int(count, "count", min_value=0)
-    th = check_float(threshold, "threshold")
-    tmap, spike = _first_spike_pair(x, th)
+    x, r, count, th = _v.validate_conv_wta(potentials, radius, count, threshold, finite=False)
+    tmap, spike = _first_spike_pair(np.ascontiguousarray(x), th)
     return _conv_select(tmap, spike, x.shape[1], r, count)[0]
 
 
@@ -116,14 +113,9 @@ def conv_wta_timemap(
     order.  We break time ties by potential and then by lowest ``(feature, y, x)``, which
     makes this function agree with the dense :func:`conv_wta`.
     """
-    t = check_array(tmap, "tmap", ndim=4, dtypes=(TIME_DTYPE,), min_shape=(1, 1, 1, 1))
     # finiteness and the time range are checked inside the kernel's single pass (stats)
-    s = check_array(spike_potential, "spike_potential", ndim=4, dtypes=FLOAT_DTYPES)
-    if s.shape != t.shape:
-        raise ValueError(f"spike_potential must have the shape of tmap {t.shape}, got {s.shape}")
-    r = check_pair(radius, "radius", min_value=0)
-    count = check_int(count, "count", min_value=0)
-    T = check_int(T, "T", min_value=1)
+    t, s, r, count, T = _v.validate_conv_wta_timemap(tmap, spike_potential, radius, count, T, check_values=False)
+    t, s = np.ascontiguousarray(t), np.ascontiguousarray(s)
     winners, stats = _conv_select(t, s, T, r, count)
     raise_bad_pair(stats, t, T)
     return winners
@@ -158,10 +150,8 @@ def fc_wta(potentials: np.ndarray, count: int, threshold: float = 0.0, radius: i
     contract (neuron in the feature column, real first-spike time).  Ranking differences
     as in :func:`conv_wta`.
     """
-    x = check_array(potentials, "potentials", ndim=3, dtypes=FLOAT_DTYPES, min_shape=(1, 1, 1))
-    count = check_int(count, "count", min_value=0)
-    th = check_float(threshold, "threshold")
-    radius = check_int(radius, "radius", min_value=0)
+    x, count, th, radius = _v.validate_fc_wta(potentials, count, threshold, radius, finite=False)
+    x = np.ascontiguousarray(x)
     B, T, N = x.shape
     tmap, spike = _first_spike_pair(x, th)
     count = min(count, N)  # a neuron wins at most once; also bounds the output buffer
