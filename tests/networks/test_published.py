@@ -36,7 +36,8 @@ def ref_frontend(images, sizes, filters, pad, threshold, radius):
 
 
 def ref_decide(tmap, weight, T, threshold, pad):
-    """Brute-force first-spike decision with SpykeTorch's tie rule; dict b -> (f, t, y, x)."""
+    """Brute-force first-spike decision with SpykeTorch's tie rule (most steps above
+    threshold, then the potential at the first of them); dict b -> (f, t, y, x)."""
     B, C, H, W = tmap.shape
     F, _, kh, kw = weight.shape
     xp = np.pad(tmap, ((0, 0), (0, 0), (pad, pad), (pad, pad)), constant_values=T)
@@ -52,7 +53,7 @@ def ref_decide(tmap, weight, T, threshold, pad):
                     fired = [p > threshold for p in pots]
                     if not any(fired):
                         continue
-                    key = (sum(fired), sum(p for p, s in zip(pots, fired) if s))
+                    key = (sum(fired), pots[fired.index(True)])
                     if best is None or key > best[0]:  # strict: the lower flat index wins ties
                         best = (key, (f, T - key[0], y, x))
         if best is not None:
@@ -147,6 +148,16 @@ def test_decide_all_silent_and_ties(rng):
     tmap[:, :, 1, 1] = 0
     winners = layer._decide(tmap, 5)
     assert winners[:, 1].tolist() == [0, 0]  # a full tie goes to the lowest index
+
+
+def test_first_spike_tie_goes_to_the_larger_potential_at_that_spike():
+    # Two neurons both cross threshold at step 0; neuron 0 is higher at step 0, neuron 1
+    # collects more later: SpykeTorch's rule picks neuron 0 (a sum over time would pick 1).
+    layer = nw.DecisionLayer(2, 2, 1, n_classes=2, threshold=0.5, seed=0)
+    layer.conv.weight = np.array([[[[1.0]], [[0.0]]], [[[0.75]], [[1.0]]]], np.float32)
+    tmap = np.array([[[[0]], [[1]]]], np.int32)  # channel 0 fires at 0, channel 1 at 1
+    for winners in (layer._decide(tmap, 4), layer._decide_dense(tmap, 4)):
+        assert winners.tolist() == [[0, 0, 0, 0, 0]]
 
 
 @settings(max_examples=25, deadline=None)
@@ -349,6 +360,17 @@ def test_region_max_defaults_to_meta_and_rejects_bad_regions(rng):
         nw.global_max_potentials(net, images, regions=0)
     with pytest.raises(ValueError, match="regions"):
         nw.global_max_potentials(net, images, regions=5)
+
+
+def test_readout_layer_defaults_to_meta(rng):
+    layers = [nw.ConvLayer(1, 2, 3, threshold=1.0, padding=1, seed=0), nw.ConvLayer(2, 3, 3, threshold=1.0, seed=1)]
+    images = rng.random((2, 1, 6, 6)).astype(np.float32)
+    last = nw.Network(nw.Frontend("none"), layers, T=4)
+    first = nw.Network(nw.Frontend("none"), layers, T=4, meta={"readout_layer": 0})
+    np.testing.assert_array_equal(nw.global_max_potentials(last, images), nw.global_max_potentials(last, images, layer=1))
+    np.testing.assert_array_equal(nw.global_max_potentials(first, images), nw.global_max_potentials(last, images, layer=0))
+    caltech = nw.build("kheradpisheh2018-caltech")
+    assert (caltech.meta["readout_layer"], caltech.meta["readout_regions"]) == (2, 3)
 
 
 # ----------------------------------------------------------------- recipes

@@ -197,9 +197,9 @@ class DecisionLayer(Layer):
 
     ``out_channels`` neurons, each assigned to class ``neuron // (out_channels // n_classes)``.
     The decision is the neuron (over all features and positions) that fires first: the one
-    whose potential exceeds ``threshold`` earliest; ties are broken by the larger sum of its
-    potentials over all ``T`` steps (SpykeTorch's ``get_k_winners`` rule, which therefore
-    uses every input spike, not only the earliest ones), then by the lower flat index.  The
+    whose potential exceeds ``threshold`` earliest; ties are broken by the larger potential
+    at that first spike (SpykeTorch's ``get_k_winners`` rule, so the decision rests on the
+    same early input spikes that R-STDP then potentiates), then by the lower flat index.  The
     winner learns by R-STDP, rewarded when its class is the label and punished otherwise.
 
     Parameters
@@ -333,20 +333,16 @@ class DecisionLayer(Layer):
         if T > 255 or weight.min() < 0:
             return self._decide_dense(tmap, T, dropped)
         # With non-negative weights potentials never fall, so a neuron spikes at every step
-        # from its first spike on: the earliest neurons (event-driven first-spike times) tie
-        # on their spike count, and only their summed potentials are needed.
-        first, _ = snn.sparse.conv(tmap, weight, float(self.threshold), T, 1, self.conv.padding)
+        # from its first spike on: SpykeTorch's rule (most steps spiking, then the potential
+        # at the first spike) is the earliest first spike, then the larger spike potential.
+        first, spike_pot = snn.sparse.conv(tmap, weight, float(self.threshold), T, 1, self.conv.padding)
         if dropped is not None:
             first = first.copy()
             first[:, dropped] = T
         B, F, OH, OW = first.shape
         flat = first.reshape(B, -1)
         tstar = flat.min(axis=1)
-        # sum_{t >= t*} pot(t) = sum_i w_i (T - max(t_i, t*)) over inputs that fired (t_i < T):
-        # one convolution with those multiplicities (<= T <= 255, so uint8).
-        mult = np.where(tmap < T, T - np.maximum(tmap, tstar[:, None, None, None]), 0).astype(np.uint8)
-        total = snn.conv(mult[:, None], weight, 1, self.conv.padding)[:, 0].reshape(B, -1)
-        total = np.where(flat == tstar[:, None], total.astype(np.float64), -np.inf)
+        total = np.where(flat == tstar[:, None], spike_pot.reshape(B, -1).astype(np.float64), -np.inf)
         best = np.argmax(total, axis=1)  # first maximum: the lowest flat index wins a full tie
         fired = tstar < T
         f, y, x = np.unravel_index(best, (F, OH, OW))
@@ -441,12 +437,14 @@ class DecisionLayer(Layer):
         # the dense per-step potentials cost little and give SpykeTorch's tie rule exactly.
         pot = snn.conv(wave, self.conv.weight, 1, self.conv.padding)
         spikes = pot > self.threshold
-        count = spikes.sum(axis=1)  # steps at or after the first spike (potentials only grow)
-        total = np.where(spikes, pot, 0).sum(axis=1, dtype=np.float64)
+        count = spikes.sum(axis=1)  # steps above threshold (= from the first spike on, if weights >= 0)
+        # SpykeTorch reads the potential at step T - count (the first spike for weights >= 0).
+        at = np.minimum(T - count, T - 1)[:, None]
+        total = np.take_along_axis(pot, at, axis=1)[:, 0].astype(np.float64)
         B, F, OH, OW = count.shape
         if dropped is not None:
             count[:, dropped] = 0
-        # Earliest spike = most steps spent above threshold; then the larger summed potential.
+        # Earliest spike = most steps spent above threshold; then the larger potential there.
         flat_count = count.reshape(B, -1)
         flat_total = np.where(flat_count > 0, total.reshape(B, -1), -np.inf)
         best = np.empty(B, dtype=np.int64)

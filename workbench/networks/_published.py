@@ -12,6 +12,10 @@ Deliberate differences (measured on this project's data, see the issue-5 report)
   quadrants (``readout_regions=2``) instead of the paper's global max: after 5000 training
   images this gave 0.96 instead of 0.85 test accuracy; ``global_max_potentials(...,
   regions=1)`` gives the paper's read-out.
+* ``kheradpisheh2018-caltech`` reads conv2 (not conv3) max-pooled over a 3x3 grid: our
+  conv3 features, read as the paper does (global max of 10 maps), give 85-88% where the
+  paper reports 99.1%, while conv2's give 97.5-98.5% (4 seeds);
+  ``global_max_potentials(net, x, layer=4, regions=1)`` gives the paper's read-out.
 * ``mozafari2019-mnist``'s decision neurons have no threshold: the one with the largest
   final potential decides (``rule="max_potential"``), and the adaptive R-STDP rates are
   recomputed from the hit rate of every 1000 training images, both as in SpykeTorch's
@@ -70,6 +74,8 @@ class Recipe:
     readout_regions : int
         SVM read-out pooling grid (see :func:`global_max_potentials`): 1 is the paper's
         global max pooling.
+    readout_layer : int or None
+        Index of the convolutional layer the SVM reads (None: the last one, as the papers).
     """
 
     name: str
@@ -81,12 +87,13 @@ class Recipe:
     image_size: tuple[int, int] | None = None
     builder: object = field(default=None, repr=False)
     readout_regions: int = 1
+    readout_layer: int | None = None
 
     def build(self, seed: int = 0) -> Network:
         net = self.builder(seed)
         net.meta.update({"recipe": self.name, "dataset": self.dataset, "readout": self.readout,
                          "citation": self.citation, "reported_accuracy": self.reported_accuracy,
-                         "readout_regions": self.readout_regions})
+                         "readout_regions": self.readout_regions, "readout_layer": self.readout_layer})
         return net
 
 
@@ -192,7 +199,11 @@ RECIPES: dict[str, Recipe] = {
                readout_regions=2),
         Recipe("kheradpisheh2018-caltech", "caltech_face_motor", [2, 2, 2], "svm",
                "Kheradpisheh et al., Neural Networks 99:56-67 (2018)", 99.1, image_size=(160, 250),
-               builder=_kheradpisheh_caltech),
+               builder=_kheradpisheh_caltech,
+               # Deliberate difference: the SVM reads conv2's potentials max-pooled over a
+               # 3x3 grid instead of conv3's global max (measured, seeds 0-3, epochs 2,2,2:
+               # 97.5-98.5% vs 84.6-88.1% on the 396 test images).
+               readout_layer=2, readout_regions=3),
         Recipe("mozafari2019-mnist", "mnist", [2, 4, 100], "decision",
                "Mozafari et al., Pattern Recognition 94:87-95 (2019)", 97.2, builder=_mozafari2019_mnist),
         Recipe("mozafari2018-caltech", "caltech_face_motor", [40], "decision",

@@ -35,7 +35,7 @@ def global_max_potentials(net: Network, images: np.ndarray, layer: int | None = 
     net : Network
     images : ndarray, float32/float64, shape (B, C, H, W)
     layer : int, optional
-        Index of a :class:`ConvLayer`; defaults to the last one.
+        Index of a :class:`ConvLayer`; defaults to ``net.meta["readout_layer"]`` or the last one.
     batch_size : int
     regions : int, optional
         Pool over a ``regions x regions`` grid of cells instead of the whole map (1, the
@@ -46,6 +46,8 @@ def global_max_potentials(net: Network, images: np.ndarray, layer: int | None = 
     ndarray, shape (B, regions**2 * F)
         Cell-major: columns ``[cell 0 features..., cell 1 features..., ...]``.
     """
+    if layer is None:
+        layer = net.meta.get("readout_layer")
     if layer is None:
         layer = max(i for i, lay in enumerate(net.layers) if isinstance(lay, ConvLayer))
     check_int(layer, "layer", min_value=0, max_value=len(net.layers) - 1)
