@@ -11,11 +11,13 @@ take-all and each decision layer by reward-modulated STDP (R-STDP):
   linear SVM reads the global maximum membrane potential of each conv2 feature.
 * ``mozafari2019-mnist`` (Mozafari, Ganjtabesh, Nowzari-Dalini, Thorpe & Masquelier 2019,
   Pattern Recognition 94:87-95): six DoG filters, two STDP layers, and an R-STDP decision
-  layer (20 neurons per digit; the first neuron to fire gives the class).
+  layer (20 neurons per digit, no threshold; the neuron with the largest final potential
+  gives the class).
 * ``mozafari2018-caltech`` and ``mozafari2018-eth80`` (Mozafari, Kheradpisheh, Masquelier,
-  Nowzari-Dalini & Ganjtabesh 2018, IEEE TNNLS 29(12):6178-6190): Gabor front end with
-  lateral inhibition, max pooling and one R-STDP decision layer (Caltech-101 faces vs
-  motorbikes; ETH-80 cups vs dogs, whole objects held out for testing).
+  Nowzari-Dalini & Ganjtabesh 2018, IEEE TNNLS 29(12):6178-6190): rectified Gabor front
+  end, max pooling, lateral inhibition and pointwise inhibition, and one R-STDP decision
+  layer whose first spike gives the class (Caltech-101 faces vs motorbikes; ETH-80 cups
+  vs dogs, whole objects held out for testing).
 
 The papers trained on the full training sets (60 000 MNIST images, many epochs); this
 pipeline trains on the budget the machine affords (``BUDGETS``: a class-balanced subset of
@@ -50,12 +52,12 @@ which leaves the decision layer only a few dozen input spikes per image (measure
 an SVM on the conv2 potentials drops from 0.78 to 0.62, so the change helps the R-STDP
 read-out, not the features).
 
-The decision layers are threshold-free R-STDP layers whose weights move by a few
-thousandths per win; with 20 neurons per digit each neuron wins only a few dozen times per
-epoch on a few thousand images (SpykeTorch's reproduction trains for hundreds of epochs on
-60 000), so ``mozafari2019-mnist`` stays far below the paper here; the SVM read-out of its
-STDP features (``*_stdp_features_svm_accuracy``) shows how much the unsupervised layers
-have learned independently of the R-STDP read-out.
+The decision layers learn online by R-STDP, their weights moving by a few thousandths per
+win; the papers train them for tens to hundreds of epochs on the full training sets, so
+at this pipeline's budget ``mozafari2019-mnist`` stays below the paper; the SVM read-out of
+its STDP features (``*_stdp_features_svm_accuracy``) shows how much the unsupervised layers
+have learned independently of the R-STDP read-out.  ``workbench train`` runs the full
+budgets (README).
 """
 
 from __future__ import annotations

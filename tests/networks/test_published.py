@@ -431,3 +431,45 @@ def test_kheradpisheh_learns_on_a_small_subset(mnist_small):
     readout = nw.SVMReadout().fit(nw.global_max_potentials(net, tx, regions=2), ty)
     accuracy = readout.score(nw.global_max_potentials(net, ex, regions=2), ey)
     assert accuracy > 0.6, accuracy  # chance is 0.1
+
+
+@pytest.mark.slow  # ~35 s on a busy 2-core machine
+def test_mozafari2019_learns_on_a_small_subset(data_file):
+    data_file("mnist/t10k-images-idx3-ubyte.gz")
+    from workbench.networks._data import load_split
+
+    x, y = load_split("mnist", "test", 1000, seed=1)
+    order = np.random.default_rng(0).permutation(len(y))
+    (tx, ty), (ex, ey) = (x[order[:700]], y[order[:700]]), (x[order[700:]], y[order[700:]])
+    net = nw.build("mozafari2019-mnist")
+    for i in (0, 2):  # a faster rate schedule so that 400 images move the STDP layers
+        net.layers[i].lr_every = 10
+        net.layers[i].reset_schedule()
+        net.train_layer(i, tx[:400], epochs=2)
+    log = net.train_layer(4, tx, ty, epochs=8).rows
+    assert log[-1]["train_accuracy"] > log[0]["train_accuracy"] + 0.05, log  # R-STDP improves the hit rate
+    decision = net.layers[4]
+    assert decision.weight.min() >= 0.2 - 1e-6 and decision.weight.max() <= 0.8 + 1e-6
+    accuracy = np.mean(decision.predict(net._run(net.encode(ex), 0, 4)[0], net.T) == ey)
+    assert accuracy > 0.2, accuracy  # chance is 0.1 (measured: 0.28)
+
+
+@pytest.mark.slow  # ~40 s on a busy 2-core machine
+@pytest.mark.parametrize("name,needed,epochs,floor", [
+    ("mozafari2018-caltech", "caltech_face_motor/TrainingSet", 20, 0.7),  # measured 0.79
+    ("mozafari2018-eth80", "eth80_cup_dog", 10, 0.85),  # measured 0.98
+])
+def test_mozafari2018_learns(data_file, name, needed, epochs, floor):
+    data_file(needed)
+    from workbench.networks._data import load_split
+
+    recipe = nw.RECIPES[name]
+    tx, ty = load_split(recipe.dataset, "train", image_size=recipe.image_size)
+    ex, ey = load_split(recipe.dataset, "test", image_size=recipe.image_size)
+    net = recipe.build(seed=0)
+    before = net.layers[-1].weight.copy()
+    net.train_layer(len(net.layers) - 1, tx, ty, epochs=epochs)
+    w = net.layers[-1].weight
+    assert w.min() >= 0.0 and w.max() <= 1.0 and np.abs(w - before).mean() > 0.01  # it learned, within bounds
+    accuracy = np.mean(net.layers[-1].predict(net._run(net.encode(ex), 0, len(net.layers) - 1)[0], net.T) == ey)
+    assert accuracy > floor, accuracy  # chance is 0.5
