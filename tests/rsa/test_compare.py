@@ -1,5 +1,6 @@
 """workbench.rsa.compare against loop references, rsatoolbox 0.3.2 and the 92-images data."""
 
+import importlib.util
 import math
 import warnings
 
@@ -8,13 +9,26 @@ import pytest
 import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats as sps
 
 from workbench.rsa import COMPARE_METHODS, compare, rdm, to_matrix
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules
+        return False
+
+
+# Per test, so that the self-contained tests of this file run without rsatoolbox.
+needs_rsatoolbox = pytest.mark.skipif(not _importable("rsatoolbox"), reason="rsatoolbox not installed")
 
 RSA_NAMES = {
     "pearson": "corr",
     "spearman": "spearman",
     "kendall_tau_a": "tau-a",
+    "kendall_tau_b": "tau-b",
     "rho_a": "rho-a",
     "cosine": "cosine",
     "corr_cov": "corr_cov",
@@ -43,6 +57,14 @@ def ref_one(a, b, method):
         n = a.size
         s = sum(np.sign(a[i] - a[j]) * np.sign(b[i] - b[j]) for i in range(n) for j in range(i + 1, n))
         return s / (n * (n - 1) / 2)
+    if method == "kendall_tau_b":
+        # (C - D) / sqrt(untied pairs in a * untied pairs in b), by counting pairs
+        n = a.size
+        pairs = [(np.sign(a[i] - a[j]), np.sign(b[i] - b[j])) for i in range(n) for j in range(i + 1, n)]
+        s = sum(x * y for x, y in pairs)
+        untied_a = sum(x != 0 for x, _ in pairs)
+        untied_b = sum(y != 0 for _, y in pairs)
+        return s / np.sqrt(untied_a * untied_b)
     # whitened measures: Frobenius cosine of double-centred -D/2 (Diedrichsen et al. 2021)
     if method == "corr_cov":
         a, b = a - a.mean(), b - b.mean()
@@ -89,12 +111,41 @@ def test_compare_edge_cases():
     assert compare(a, a, "pearson")[0, 0] == pytest.approx(1.0)
     assert compare(a, -a, "spearman")[0, 0] == pytest.approx(-1.0)
     assert compare(a, -a, "kendall_tau_a")[0, 0] == pytest.approx(-1.0)
+    assert compare(a, -a, "kendall_tau_b")[0, 0] == pytest.approx(-1.0)
     const = np.ones(3)
-    for m in ("pearson", "spearman", "kendall_tau_a", "rho_a"):
+    for m in ("pearson", "spearman", "kendall_tau_a", "kendall_tau_b", "rho_a"):
         assert compare(a, const, m)[0, 0] == 0.0  # constant RDM: similarity 0 (rsatoolbox convention)
     assert compare(np.zeros(3), a, "cosine")[0, 0] == 0.0
     # all ties in both: tau-a is 1 only for fully concordant untied pairs
     assert compare(np.array([1.0, 1.0, 2.0]), np.array([1.0, 2.0, 2.0]), "kendall_tau_a")[0, 0] == pytest.approx(1 / 3)
+    # tau-b: the one pair untied in both is concordant, 2 pairs untied in each: 1 / sqrt(2 * 2)
+    assert compare(np.array([1.0, 1.0, 2.0]), np.array([1.0, 2.0, 2.0]), "kendall_tau_b")[0, 0] == pytest.approx(1 / 2)
+    # tau-b reaches +-1 with ties (same tie pattern), tau-a does not
+    t = np.array([1.0, 1.0, 2.0, 3.0, 3.0, 4.0])
+    assert compare(t, 2 * t, "kendall_tau_b")[0, 0] == pytest.approx(1.0)
+    assert compare(t, 2 * t, "kendall_tau_a")[0, 0] < 1.0
+
+
+@pytest.mark.parametrize("ties", [0, 3, 10])
+def test_kendall_tau_b_matches_scipy(rng, ties):
+    """Random and tied RDMs (ties: how many distinct values the rounded rows keep), many-vs-many."""
+    a = rng.normal(size=(4, 66))
+    b = rng.normal(size=(3, 66))
+    if ties:
+        a[1:] = np.round(a[1:] * ties / 4)
+        b[:2] = np.round(b[:2] * ties / 4)
+    want = np.array([[sps.kendalltau(x, y, variant="b").statistic for y in b] for x in a])
+    np.testing.assert_allclose(compare(a, b, "kendall_tau_b"), want, rtol=0, atol=1e-12)
+    # paired path of the noise ceiling / bootstrap code
+    from workbench.rsa._compare import _similarity
+
+    np.testing.assert_allclose(_similarity(a[:3], b, "kendall_tau_b", paired=True), np.diag(want[:3]), atol=1e-12)
+
+
+def test_rsatoolbox_method_aliases(vecs):
+    a, b = vecs
+    for alias, name in [("corr", "pearson"), ("tau-a", "kendall_tau_a"), ("tau-b", "kendall_tau_b"), ("rho-a", "rho_a")]:
+        np.testing.assert_array_equal(compare(a, b, alias), compare(a, b, name))
 
 
 def test_compare_nan_positions_dropped(rng):
@@ -186,17 +237,17 @@ def test_compare_properties(n, seed, method):
     s = compare(a, b, method)
     np.testing.assert_allclose(compare(b, a, method), s.T, atol=1e-12)  # symmetry
     assert (np.abs(s) <= 1 + 1e-12).all()
-    if method in ("spearman", "kendall_tau_a", "rho_a"):  # rank measures: monotone invariance
+    if method in ("spearman", "kendall_tau_a", "kendall_tau_b", "rho_a"):  # rank measures: monotone invariance
         np.testing.assert_allclose(compare(np.exp(3 * a), b, method), s, atol=1e-12)
     if method in ("pearson", "corr_cov"):  # affine invariance
         np.testing.assert_allclose(compare(2 * a + 5, b, method), s, atol=1e-9)
 
 
 # ---------------------------------------------------------------- rsatoolbox and real data
-rsatoolbox = pytest.importorskip("rsatoolbox")
 
 
 @pytest.mark.parametrize("method", COMPARE_METHODS)
+@needs_rsatoolbox
 def test_compare_matches_rsatoolbox(rng, method):
     from rsatoolbox.rdm import compare as rs_compare
 
@@ -225,6 +276,7 @@ def test_92_images_monkey_vs_human_it(data_file):
 
 @pytest.mark.data
 @pytest.mark.parametrize("method", [m for m in COMPARE_METHODS if m != "kendall_tau_a"] + [pytest.param("kendall_tau_a", marks=pytest.mark.slow)])
+@needs_rsatoolbox
 def test_92_images_all_methods_match_rsatoolbox(data_file, method):
     from rsatoolbox.rdm import compare as rs_compare
 

@@ -1,16 +1,18 @@
 """workbench.rsa inference: noise ceiling, bootstrap evaluation, permutation, time, split-half."""
 
+import importlib.util
 import warnings
 
 import numpy as np
 import pytest
 import xarray as xr
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
 from workbench.rsa import (
     compare,
+    dual_bootstrap_variances,
     evaluate,
     noise_ceiling,
     permutation_test,
@@ -23,6 +25,17 @@ from workbench.rsa import (
 )
 from workbench.rsa._fastboot import fast_bootstrap
 from workbench.rsa._inference import _bootstrap_from_indices
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules
+        return False
+
+
+# Per test, so that the self-contained tests of this file run without rsatoolbox.
+needs_rsatoolbox = pytest.mark.skipif(not _importable("rsatoolbox"), reason="rsatoolbox not installed")
 
 
 # ---------------------------------------------------------------- loop references
@@ -127,6 +140,7 @@ def test_bootstrap_fast_and_generic_match_reference(rdms, rng, method):
 
 @settings(max_examples=25, deadline=None)
 @given(st.integers(3, 6), st.integers(1, 5), st.integers(0, 2**31 - 1), st.sampled_from(["pearson", "cosine", "spearman", "rho_a"]), st.booleans())
+@example(6, 4, 643, "pearson", True)  # a subject RDM resampled to all zeros: ceiling undefined (NaN) on both paths
 def test_fast_bootstrap_equals_generic(n_c, n_s, seed, method, grouped):
     """Invariant: the weighted closed form equals building every resampled RDM."""
     r = np.random.default_rng(seed)
@@ -194,6 +208,97 @@ def test_evaluate_permutation(rdms):
     assert p[1] == pytest.approx((np.sum(null >= ds["evaluation"].values[1]) + 1) / 61)
 
 
+def test_tau_b_bootstrap_matches_reference(rdms, rng):
+    """kendall_tau_b in the (generic) bootstrap: explicit resampled RDMs, rank-pooled ceiling."""
+    models, data = rdms
+    ri = rng.integers(0, 5, (3, 5))
+    pi = rng.integers(0, 9, (3, 9))
+    ev, ce = _bootstrap_from_indices(models, data, "kendall_tau_b", ri, pi)
+    for b in range(3):
+        want_ev, want_ce = ref_sample(models, data, "kendall_tau_b", ri[b], pi[b])
+        np.testing.assert_allclose(ev[b], want_ev, atol=1e-12)
+        np.testing.assert_allclose(ce[b], want_ce, atol=1e-12)
+    ds = evaluate(models, data, "tau-b", bootstrap="both", n_bootstrap=4, seed=0)
+    assert ds.attrs["method"] == "kendall_tau_b" and ds["bootstrap"].shape == (4, 3)
+    np.testing.assert_allclose(ds["evaluation"], compare(models, data, "kendall_tau_b").mean(1))
+
+
+def ref_dual_variance(v_both, v_subj, v_cond, n_s, n_c):
+    """Schuett et al. (2023) small-sample dual-bootstrap variance, clipped as rsatoolbox."""
+    a = n_s / (n_s - 1) * v_subj
+    b = n_c / (n_c - 1) * v_cond
+    v = a + b - n_s * n_c / ((n_s - 1) * (n_c - 1)) * (v_both - v_subj - v_cond)
+    return min(max(v, a, b), v_both)
+
+
+def test_evaluate_dual_bootstrap(rdms):
+    models, data = rdms
+    ds = evaluate(models, data, "pearson", bootstrap="dual", n_bootstrap=80, seed=5)
+    both = evaluate(models, data, "pearson", bootstrap="both", n_bootstrap=80, seed=5)
+    subj = evaluate(models, data, "pearson", bootstrap="subjects", n_bootstrap=80, seed=5)
+    # the same draws as the two-factor bootstrap; the subject draws come first from the seed
+    np.testing.assert_array_equal(ds["bootstrap"].values, both["bootstrap"].values)
+    np.testing.assert_array_equal(ds["bootstrap_subjects"].values, subj["bootstrap"].values)
+    ok = np.isfinite(ds["bootstrap"].values).all(1)
+    n_s, n_c, dof = 5, 9, 4
+    assert ds.attrs["dof"] == dof
+    point = ds["evaluation"].values
+    var = lambda name, k: np.var(ds[name].values[ok, k], ddof=1)
+    want = [ref_dual_variance(var("bootstrap", k), var("bootstrap_subjects", k), var("bootstrap_conditions", k), n_s, n_c) for k in range(3)]
+    np.testing.assert_allclose(ds["variance"].values, want, rtol=1e-12)
+    np.testing.assert_allclose(ds["std"].values, np.sqrt(want), rtol=1e-12)
+    assert (ds["variance"].values <= ds["bootstrap"].values[ok].var(0, ddof=1) * (1 + 1e-12)).all()
+    np.testing.assert_allclose(ds["ci_high"] - ds["ci_low"], 2 * sps.t.ppf(0.975, dof) * ds["std"].values, rtol=1e-12)
+    np.testing.assert_allclose(ds["ci_low"] + ds["ci_high"], 2 * point, rtol=1e-12)
+    np.testing.assert_allclose(ds["p_zero"].values, sps.t.sf(point / ds["std"].values, dof), rtol=1e-12)
+    # pairwise: variance of the difference of the bootstrap evaluations, same correction
+    dv = lambda name: np.var(ds[name].values[ok, 0] - ds[name].values[ok, 1], ddof=1)
+    want01 = ref_dual_variance(dv("bootstrap"), dv("bootstrap_subjects"), dv("bootstrap_conditions"), n_s, n_c)
+    assert ds["pairwise_variance"].values[0, 1] == pytest.approx(want01, rel=1e-12)
+    t01 = (point[0] - point[1]) / np.sqrt(want01)
+    assert ds["pairwise_p"].values[0, 1] == pytest.approx(2 * sps.t.sf(abs(t01), dof), rel=1e-10)
+    p = ds["pairwise_p"].values
+    np.testing.assert_allclose(p, p.T)
+    assert (np.diag(p) == 1).all() and (np.diag(ds["pairwise_variance"].values) == 0).all()
+    nv = ds["noise_ceiling_variance"].values
+    assert nv.shape == (3, 2) and (nv >= 0).all()
+    assert ((ds["p_noise_ceiling"] > 0) & (ds["p_noise_ceiling"] < 1)).all()
+    # the generic path (kendall tau-b) gives the same structure
+    dk = evaluate(models, data, "kendall_tau_b", bootstrap="dual", n_bootstrap=6, seed=0)
+    assert dk["variance"].shape == (3,) and np.isfinite(dk["variance"]).all()
+
+
+def test_dual_bootstrap_variance_unbiased_two_way():
+    """Statistical check on data with a known variance.
+
+    X[s, c] = a_s + b_c + e_sc (subject, condition and interaction effects); the statistic
+    is the mean over subjects and conditions, whose variance over experiments is
+    sa^2/n_s + sb^2/n_c + se^2/(n_s n_c).  Averaged over experiments, the corrected
+    dual-bootstrap variance matches it; the plain two-factor bootstrap variance counts
+    the interaction three times and overestimates it (here by ~40%).
+    """
+    rng = np.random.default_rng(7)
+    n_s, n_c, sa, sb, se = 8, 20, 1.0, 1.5, 4.0
+    true = sa**2 / n_s + sb**2 / n_c + se**2 / (n_s * n_c)
+    n_boot, n_exp, k = 200, 300, 5  # k independent statistics: 3 "models" and 2 "ceilings"
+    dual, naive, diff = [], [], []
+    for _ in range(n_exp):
+        x = rng.normal(0, sa, (k, n_s, 1)) + rng.normal(0, sb, (k, 1, n_c)) + rng.normal(0, se, (k, n_s, n_c))
+        cs = rng.multinomial(n_s, np.full(n_s, 1 / n_s), size=n_boot)  # draw counts of subjects
+        cc = rng.multinomial(n_c, np.full(n_c, 1 / n_c), size=n_boot)  # and of conditions
+        both = np.einsum("bs,ksc,bc->bk", cs, x, cc) / (n_s * n_c)
+        subj = cs @ x.mean(2).T / n_s
+        cond = cc @ x.mean(1).T / n_c
+        mv, dv, nv = dual_bootstrap_variances([both, subj, cond], n_s, n_c)
+        dual.append(mv)
+        diff.append(np.r_[dv[0, 1], dv[1, 2], nv.ravel()])  # independent statistics: true 2 * true
+        naive.append(both.var(0, ddof=1)[:3])
+    ratio = np.mean(dual) / true
+    assert 0.92 < ratio < 1.10, ratio
+    assert 0.92 < np.mean(diff) / (2 * true) < 1.10
+    assert np.mean(naive) / true > 1.3
+
+
 def test_evaluate_labels_from_xarray(rdms):
     models, data = rdms
     m = xr.DataArray(to_matrix(models), dims=("model", "condition", "condition_b"), coords={"model": ["a", "b", "c"]})
@@ -219,7 +324,12 @@ def test_evaluate_bad_inputs(rdms):
     with pytest.raises(ValueError, match="bootstrap"):
         evaluate(models, data, bootstrap="trials")
     with pytest.raises(ValueError, match="method"):
-        evaluate(models, data, method="tau-a")
+        evaluate(models, data, method="kendall")  # rsatoolbox's ambiguous name is not an alias
+    with pytest.raises(ValueError, match="dual"):
+        evaluate(models, data[:1], bootstrap="dual")  # one subject: no subject variance
+    with pytest.raises(ValueError, match="dual"):
+        evaluate(models, data, bootstrap="dual", groups=[0, 0, 0, 0, 0])  # all sessions of one subject
+
     with pytest.raises(ValueError, match="different numbers"):
         evaluate(models[:, :10], data)
     with pytest.raises(ValueError, match="n_bootstrap"):
@@ -231,11 +341,11 @@ def test_evaluate_bad_inputs(rdms):
 
 
 # ---------------------------------------------------------------- rsatoolbox parity
-rsatoolbox = pytest.importorskip("rsatoolbox")
-RSA_NAMES = {"pearson": "corr", "cosine": "cosine", "spearman": "spearman", "rho_a": "rho-a", "corr_cov": "corr_cov"}
+RSA_NAMES = {"pearson": "corr", "cosine": "cosine", "spearman": "spearman", "rho_a": "rho-a", "corr_cov": "corr_cov", "kendall_tau_b": "tau-b"}
 
 
 @pytest.mark.parametrize("method", ["pearson", "cosine", "spearman", "rho_a"])
+@needs_rsatoolbox
 def test_noise_ceiling_matches_rsatoolbox(rdms, method):
     from rsatoolbox.inference import boot_noise_ceiling
     from rsatoolbox.rdm import RDMs
@@ -247,6 +357,7 @@ def test_noise_ceiling_matches_rsatoolbox(rdms, method):
 
 @pytest.mark.parametrize("kind", ["pattern", "rdm", "both"])
 @pytest.mark.parametrize("method", ["pearson", "spearman", "corr_cov"])
+@needs_rsatoolbox
 def test_bootstrap_matches_rsatoolbox_replayed_draws(rdms, kind, method):
     from rsatoolbox.inference import (
         eval_bootstrap,
@@ -283,6 +394,7 @@ def test_bootstrap_matches_rsatoolbox_replayed_draws(rdms, kind, method):
 
 
 @pytest.mark.parametrize("kind", ["rdm", "both"])
+@needs_rsatoolbox
 def test_grouped_bootstrap_matches_rsatoolbox(rdms, kind):
     """Sessions grouped by subject: rsatoolbox's rdm_descriptor, replayed draws."""
     from rsatoolbox.inference import eval_bootstrap, eval_bootstrap_rdm
@@ -313,7 +425,51 @@ def test_grouped_bootstrap_matches_rsatoolbox(rdms, kind):
     np.testing.assert_allclose(ce.T, res.noise_ceiling, atol=1e-10)
 
 
+@needs_rsatoolbox
+@pytest.mark.parametrize("method", ["pearson", "spearman", "kendall_tau_b"])
+def test_dual_bootstrap_matches_rsatoolbox_recorded_draws(rdms, monkeypatch, method):
+    """rsatoolbox's eval_dual_bootstrap (fixed models): its draws are recorded and replayed.
+
+    Its cross-validation step consumes random numbers between draws, so the draws are
+    taken from its ``bootstrap_sample`` calls instead of re-generated from the seed.
+    """
+    import rsatoolbox.inference.evaluate as rs_eval
+    from rsatoolbox.model import ModelFixed
+    from rsatoolbox.rdm import RDMs
+
+    from workbench.rsa._inference import _bootstrap
+
+    models, data = rdms
+    drawn = []
+    original = rs_eval.bootstrap_sample
+
+    def recording(*args, **kwargs):
+        out = original(*args, **kwargs)
+        drawn.append((np.asarray(out[1]), np.asarray(out[2])))
+        return out
+
+    monkeypatch.setattr(rs_eval, "bootstrap_sample", recording)
+    np.random.seed(2)
+    fixed = [ModelFixed(f"m{i}", RDMs(m[None])) for i, m in enumerate(models)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = rs_eval.eval_dual_bootstrap(fixed, RDMs(data), method=RSA_NAMES[method], N=12)
+    ri = np.array([d[0] for d in drawn])
+    pi = np.array([d[1] for d in drawn])
+    gid = np.arange(5)
+    runs = [_bootstrap(models, data, method, ri, pi, gid), _bootstrap(models, data, method, ri, None, gid), _bootstrap(models, data, method, None, pi, gid)]
+    for k, (ev, ce) in enumerate(runs):  # rsatoolbox's last axis: both, rdm, pattern
+        np.testing.assert_allclose(ev, res.evaluations[:, :, 0, 0, k], atol=1e-10)
+        np.testing.assert_allclose(ce.T, res.noise_ceiling[:, :, 0, k], atol=1e-10)
+    ok = np.isfinite(runs[0][0]).all(1)
+    mv, dv, nv = dual_bootstrap_variances([np.concatenate([e[ok], c[ok]], 1) for e, c in runs], 5, 9)
+    np.testing.assert_allclose(mv, res.model_var, rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(dv[np.triu_indices(3, 1)], res.diff_var, rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(nv, res.noise_ceil_var, rtol=1e-9, atol=1e-14)
+
+
 @pytest.mark.data
+@needs_rsatoolbox
 def test_92_images_noise_ceiling_matches_rsatoolbox(data_file):
     import scipy.io as sio
     from rsatoolbox.inference import boot_noise_ceiling
@@ -329,6 +485,7 @@ def test_92_images_noise_ceiling_matches_rsatoolbox(data_file):
 
 
 @pytest.mark.data
+@needs_rsatoolbox
 def test_92_images_bootstrap_matches_rsatoolbox(data_file):
     """8 model RDMs vs the 8 human-IT RDMs (4 subjects x 2 sessions), replayed draws."""
     import scipy.io as sio

@@ -1,5 +1,6 @@
 """workbench.rsa.rdm / noise_precision against loop references and rsatoolbox 0.3.2."""
 
+import importlib.util
 import warnings
 
 import numpy as np
@@ -10,6 +11,17 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from workbench.rsa import noise_precision, rdm, to_matrix, upper_tri
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules
+        return False
+
+
+# Per test, so that the self-contained tests of this file run without rsatoolbox.
+needs_rsatoolbox = pytest.mark.skipif(not _importable("rsatoolbox"), reason="rsatoolbox not installed")
 
 
 # ---------------------------------------------------------------- loop references
@@ -156,6 +168,65 @@ def test_rdm_edge_cases(rng):
     assert rdm(np.arange(12).reshape(4, 3) ** 2, "euclidean").dtype == np.float64
 
 
+def plain_rdm_array(values, labels, time=None, method="correlation"):
+    """The labelled RDM built with the ordinary xarray constructor (what rdm's fast build must equal)."""
+    dims = ("condition", "condition_b") if time is None else ("condition", "condition_b", "time")
+    coords = {"condition": labels, "condition_b": labels}
+    if time is not None:
+        coords["time"] = time
+    return xr.DataArray(values, dims=dims, coords=coords, name="rdm", attrs={"method": method})
+
+
+@pytest.mark.parametrize("method", ["correlation", "cosine"])
+def test_rdm_correlation_fast_path(rng, method):
+    """Unaveraged correlation / cosine (one Gram product per bin, no input scan, fast labelling)."""
+    x = rng.normal(size=(6, 9)) + 0.5
+    out = rdm(x, method)
+    np.testing.assert_allclose(out.values, ref_rdm(x, method), atol=1e-12)
+    np.testing.assert_array_equal(out.values, out.values.T)  # exactly symmetric, zero diagonal
+    np.testing.assert_array_equal(np.diag(out.values), 0.0)
+    xr.testing.assert_identical(out, plain_rdm_array(out.values, np.arange(6), method=method))
+    # with time (batched products), string labels and a float time coordinate
+    xt = rng.normal(size=(5, 8, 3))
+    da = xr.DataArray(xt, dims=("stim", "unit", "time"), coords={"stim": list("edcba"), "time": [0.0, 0.05, 0.1]})
+    got = rdm(da, method)
+    order = np.argsort(list("edcba"))  # conditions sorted by label
+    for t in range(3):
+        np.testing.assert_allclose(got.values[:, :, t], ref_rdm(xt[order, :, t], method), atol=1e-12)
+        np.testing.assert_array_equal(got.values[:, :, t], got.values[:, :, t].T)
+    xr.testing.assert_identical(got, plain_rdm_array(got.values, list("abcde"), [0.0, 0.05, 0.1], method))
+    # batch of 1: a single condition gives a 1x1 zero RDM
+    assert rdm(rng.normal(size=(1, 4)), method).values.tolist() == [[0.0]]
+    assert rdm(rng.normal(size=(1, 4, 2)), method).shape == (1, 1, 2)
+    # a non-finite value anywhere (also only in a late time bin) is reported as such
+    for bad in (np.nan, np.inf, -np.inf):
+        y = rng.normal(size=(4, 5, 3))
+        y[2, 1, 2] = bad
+        with pytest.raises(ValueError, match="data contains NaN or infinite"):
+            rdm(y, method)
+        with pytest.raises(ValueError, match="data contains NaN or infinite"):
+            rdm(y[:, :, 2], method)
+    with pytest.raises(ValueError, match="overflow"):
+        rdm(rng.normal(size=(3, 4)) * 1e200, method)  # finite input whose norms overflow
+
+
+@pytest.mark.parametrize("value", [0.1, 1 / 3, 0.7, 123.456])
+def test_rdm_constant_pattern_detected_despite_rounding(rng, value):
+    """A constant row minus its computed mean is rounding residue, not exactly 0: still an error."""
+    x = rng.normal(size=(4, 1000))
+    x[1] = value
+    # single bin, time axis (batched path), repeated trials (averaged path)
+    for data, labels in ((x, None), (np.repeat(x[:, :, None], 2, axis=2), None), (np.tile(x, (2, 1)), np.tile(np.arange(4), 2))):
+        with pytest.raises(ValueError, match="constant"):
+            rdm(data, "correlation", labels=labels)
+    with pytest.raises(ValueError, match="constant"):
+        rdm(x, "cosine", remove_mean=True)
+    # a tiny but real spread is not constant
+    y = rng.normal(size=(4, 50))
+    y[1] = 5.0 + 1e-6 * y[1]
+    np.testing.assert_allclose(rdm(y).values, ref_rdm(y, "correlation"), atol=1e-9)
+
+
 def test_rdm_bad_inputs(rng):
     x = rng.normal(size=(4, 5))
     with pytest.raises(ValueError, match="method"):
@@ -258,10 +329,10 @@ def test_noise_precision_bad_inputs(rng):
 
 
 # ---------------------------------------------------------------- rsatoolbox parity
-rsatoolbox = pytest.importorskip("rsatoolbox")
 
 
 @pytest.mark.parametrize("method", ["correlation", "euclidean", "mahalanobis", "crossnobis", "poisson", "cv_euclidean"])
+@needs_rsatoolbox
 def test_rdm_matches_rsatoolbox(trials, rng, method):
     from rsatoolbox.data import Dataset
     from rsatoolbox.data.noise import prec_from_residuals
@@ -282,6 +353,7 @@ def test_rdm_matches_rsatoolbox(trials, rng, method):
 
 
 @pytest.mark.parametrize("method", ["shrinkage_diag", "shrinkage_eye", "diag", "full"])
+@needs_rsatoolbox
 def test_noise_precision_matches_rsatoolbox(trials, rng, method):
     from rsatoolbox.data import Dataset
     from rsatoolbox.data.noise import prec_from_residuals, prec_from_unbalanced
@@ -293,6 +365,7 @@ def test_noise_precision_matches_rsatoolbox(trials, rng, method):
     np.testing.assert_allclose(noise_precision(x, labels, method=method), prec_from_unbalanced(ds, "cond", method=method), atol=1e-10)
 
 
+@needs_rsatoolbox
 def test_rdm_time_matches_rsatoolbox_movie(trials):
     from rsatoolbox.data import TemporalDataset
     from rsatoolbox.rdm import calc_rdm_movie

@@ -1,7 +1,8 @@
 """Cross-validated decoding of conditions from population responses.
 
 - :func:`decode` -- (time-resolved) cross-validated accuracy, simultaneous recordings or
-  pseudo-populations resampled inside each split;
+  pseudo-populations resampled inside each split; cross-condition generalisation
+  (``train=`` / ``test=`` trial selections, e.g. train at one position, test at another);
 - :func:`temporal_generalization` -- train at one time, test at every time;
 - :func:`confusion_matrix`, :func:`permutation_test` (label-shuffle null, FDR / cluster
   correction), :func:`onset_latency`;

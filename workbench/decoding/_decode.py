@@ -8,7 +8,7 @@ import xarray as xr
 from .._validation import check_array, check_choice, check_float, check_int
 from . import _engine
 
-__all__ = ["decode", "temporal_generalization", "confusion_matrix", "permutation_test", "onset_latency"]
+__all__ = ["confusion_matrix", "decode", "onset_latency", "permutation_test", "temporal_generalization"]
 
 _COMMON_DOC = """
     data : xarray.DataArray or list of xarray.DataArray
@@ -38,7 +38,24 @@ _COMMON_DOC = """
         Simultaneous data only: overrides ``n_splits``/``n_repeats``/``seed``
         (e.g. to reproduce :func:`sklearn.model_selection.cross_val_score` exactly).
     seed : int
-        Seed of fold assignment and pseudo-population draws."""
+        Seed of fold assignment and pseudo-population draws.
+    train, test : dict or bool np.ndarray (n_trial,), optional
+        Cross-condition generalisation: fit on the trials selected by ``train`` and
+        score the trials selected by ``test``, e.g.
+        ``train={"position": 0}, test={"position": 1}`` to train at one retinal
+        position and test at another.  A dict maps trial coordinates to a value or a
+        list of values (a trial is selected when it matches every entry); an array is a
+        trial mask.  Disjoint selections give a single fit on all train trials (no
+        folds; ``n_splits``, ``n_repeats``, ``cv`` unused).  Overlapping selections are
+        cross-validated over the trials of either selection with the usual folds, each
+        split fitting on the train-selected trials outside the held-out fold and scoring
+        the test-selected trials inside it, so no trial is on both sides; identical
+        selections are ordinary cross-validation of those trials.  For a
+        pseudo-population the selections (dicts, applied to every unit's trial
+        coordinates) must be disjoint; each repeat draws new training pseudo-trials from
+        the train-selected trials and new test pseudo-trials from the test-selected
+        ones (``n_per_condition`` per class on each side, default the smallest
+        available), one split per repeat.  Give both or neither."""
 
 
 def _with_common_doc(func):
@@ -47,9 +64,22 @@ def _with_common_doc(func):
     return func
 
 
-def _prepare_all(data, label, classifier, zscore, n_splits, n_repeats, n_per_condition, cv, seed):
+def _prepare_all(data, label, classifier, zscore, n_splits, n_repeats, n_per_condition, cv, seed, train=None, test=None):
+    """Validated data, folds, seed and the (train, test) trial masks (None without selections)."""
     n_splits, n_repeats, seed = _engine.check_common(classifier, zscore, n_splits, n_repeats, seed, cv)
     prep = _engine.prepare(data, label)
+    select = None
+    if (train is None) != (test is None):
+        raise ValueError("train and test must be given together (cross-condition generalisation)")
+    if train is not None:
+        if prep.kind == "simultaneous":
+            select = (_engine.selection_mask(data, train, "train"), _engine.selection_mask(data, test, "test"))
+        else:
+            select = _pseudo_select(data, train, test)
+            if cv is not None:
+                raise ValueError("cv applies to simultaneous recordings only; pseudo-populations use n_splits")
+            _engine._pseudo_selection_plan(prep, prep.codes, select, n_per_condition)  # validate eagerly
+            return prep, n_splits, n_repeats, seed, select
     if prep.kind == "pseudo":
         if cv is not None:
             raise ValueError("cv applies to simultaneous recordings only; pseudo-populations use n_splits")
@@ -57,8 +87,45 @@ def _prepare_all(data, label, classifier, zscore, n_splits, n_repeats, n_per_con
         _engine._check_npc(n_per_condition, n_splits, int(counts.min()))
     elif n_per_condition is not None:
         raise ValueError("n_per_condition applies to pseudo-populations (a list of per-unit arrays) only")
-    _engine.check_class_counts(prep, n_splits, cv)
-    return prep, n_splits, n_repeats, seed
+    _engine.check_class_counts(prep, n_splits, cv, select)
+    return prep, n_splits, n_repeats, seed, select
+
+
+def _pseudo_select(units, train, test):
+    """Per-unit train / test masks of a pseudo-population; the selections must be disjoint."""
+    if not isinstance(train, dict) or not isinstance(test, dict):
+        raise TypeError("for a pseudo-population, train and test must be dicts {coordinate: values} (each unit has its own trials)")
+    masks = ([], [])
+    for i, da in enumerate(units):
+        for side, sel, out in (("train", train, masks[0]), ("test", test, masks[1])):
+            try:
+                out.append(_engine.selection_mask(da, sel, f"{side} (data[{i}])"))
+            except ValueError as err:
+                if "selects no trial" not in str(err):
+                    raise
+                out.append(np.zeros(da.sizes["trial"], dtype=bool))  # reported per class by the plan
+    if _engine.overlap(masks):
+        raise ValueError(
+            "for a pseudo-population, train and test must select disjoint trials (pseudo-trials are drawn "
+            "separately on each side, without folds)"
+        )
+    return masks
+
+
+def _selection_attrs(attrs: dict, select, train, test, prep) -> dict:
+    """Record a cross-condition selection in the result's attrs (netCDF-safe strings)."""
+    if select is not None:
+        cross_validated = _engine.overlap(select)
+        attrs.update(
+            train=str(train) if isinstance(train, dict) else f"mask of {int(select[0].sum())} trials",
+            test=str(test) if isinstance(test, dict) else f"mask of {int(select[1].sum())} trials",
+            cross_validated=int(cross_validated),
+        )
+        if not cross_validated:
+            attrs["folds"] = 1
+            if prep.kind == "simultaneous":
+                attrs["repeats"] = 1  # one deterministic split; pseudo-populations redraw per repeat
+    return attrs
 
 
 def _time_coord(prep) -> dict:
@@ -84,6 +151,8 @@ def decode(
     n_per_condition: int | None = None,
     cv=None,
     seed: int = 0,
+    train=None,
+    test=None,
     keep_splits: bool = False,
 ) -> xr.DataArray:
     """Cross-validated decoding accuracy, per time bin when the data have a time axis.
@@ -92,6 +161,11 @@ def decode(
     held-out fold at the same bin; the accuracy (fraction correct) of each split is
     averaged over all splits (folds x repeats), which for one repeat is exactly the mean
     of :func:`sklearn.model_selection.cross_val_score` with the same folds.
+
+    With ``train`` / ``test`` selections this is cross-condition generalisation: e.g.
+    ``decode(data, label="object", train={"position": 0}, test={"position": 1})`` fits
+    the object classifier on the trials at position 0 and scores it on those at
+    position 1, per time bin (:func:`temporal_generalization` does the same across time).
 
     Parameters
     ----------
@@ -104,18 +178,20 @@ def decode(
     xarray.DataArray
         dims ``(time,)`` (or ``()`` without a time axis), with a leading ``split`` dim
         when ``keep_splits``; attrs: ``classifier``, ``folds``, ``repeats``, ``chance``
-        (1 / n_classes), ``n_classes``, ``population``.
+        (1 / n_classes), ``n_classes``, ``population``; with ``train`` / ``test`` also
+        ``train``, ``test`` (the selections, as text) and ``cross_validated`` (0 for
+        disjoint selections, then ``folds`` is 1).
     """
-    prep, n_splits, n_repeats, seed = _prepare_all(
-        data, label, classifier, zscore, n_splits, n_repeats, n_per_condition, cv, seed
+    prep, n_splits, n_repeats, seed, select = _prepare_all(
+        data, label, classifier, zscore, n_splits, n_repeats, n_per_condition, cv, seed, train, test
     )
     if not isinstance(keep_splits, bool):
         raise TypeError(f"keep_splits must be a bool, got {type(keep_splits).__name__}")
     out = _engine.run(
         prep, classifier=classifier, zscore=zscore, n_splits=n_splits, n_repeats=n_repeats,
-        n_per_condition=n_per_condition, cv=cv, seed=seed,
+        n_per_condition=n_per_condition, cv=cv, seed=seed, select=select,
     )
-    attrs = _engine.result_attrs(prep, classifier, zscore, n_splits, n_repeats, cv, out.accuracy.shape[0])
+    attrs = _selection_attrs(_engine.result_attrs(prep, classifier, zscore, n_splits, n_repeats, cv, out.accuracy.shape[0]), select, train, test, prep)
     acc = out.accuracy if keep_splits else out.accuracy.mean(axis=0)
     dims = (("split",) if keep_splits else ()) + ("time",)
     result = xr.DataArray(acc, dims=dims, name="accuracy", attrs=attrs)
@@ -134,6 +210,8 @@ def temporal_generalization(
     n_per_condition: int | None = None,
     cv=None,
     seed: int = 0,
+    train=None,
+    test=None,
 ) -> xr.DataArray:
     """Temporal generalisation: train at time ``t1``, test at every time ``t2``.
 
@@ -149,16 +227,16 @@ def temporal_generalization(
     xarray.DataArray, dims (train_time, test_time)
         Mean accuracy; attrs as in :func:`decode`.
     """
-    prep, n_splits, n_repeats, seed = _prepare_all(
-        data, label, classifier, zscore, n_splits, n_repeats, n_per_condition, cv, seed
+    prep, n_splits, n_repeats, seed, select = _prepare_all(
+        data, label, classifier, zscore, n_splits, n_repeats, n_per_condition, cv, seed, train, test
     )
     if prep.time is None:
         raise ValueError("temporal generalisation needs data with a time dimension")
     out = _engine.run(
         prep, classifier=classifier, zscore=zscore, n_splits=n_splits, n_repeats=n_repeats,
-        n_per_condition=n_per_condition, cv=cv, seed=seed, generalize=True,
+        n_per_condition=n_per_condition, cv=cv, seed=seed, generalize=True, select=select,
     )
-    attrs = _engine.result_attrs(prep, classifier, zscore, n_splits, n_repeats, cv, out.accuracy.shape[0])
+    attrs = _selection_attrs(_engine.result_attrs(prep, classifier, zscore, n_splits, n_repeats, cv, out.accuracy.shape[0]), select, train, test, prep)
     return xr.DataArray(
         out.accuracy.mean(axis=0),
         dims=("train_time", "test_time"),
@@ -183,6 +261,8 @@ def confusion_matrix(
     n_per_condition: int | None = None,
     cv=None,
     seed: int = 0,
+    train=None,
+    test=None,
     normalize: bool = True,
 ) -> xr.DataArray:
     """Confusion matrix of the cross-validated predictions, pooled over all splits.
@@ -199,18 +279,18 @@ def confusion_matrix(
     xarray.DataArray, dims (true, predicted[, time])
         Coordinates ``true`` and ``predicted`` hold the class labels (sorted).
     """
-    prep, n_splits, n_repeats, seed = _prepare_all(
-        data, label, classifier, zscore, n_splits, n_repeats, n_per_condition, cv, seed
+    prep, n_splits, n_repeats, seed, select = _prepare_all(
+        data, label, classifier, zscore, n_splits, n_repeats, n_per_condition, cv, seed, train, test
     )
     if not isinstance(normalize, bool):
         raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
     out = _engine.run(
         prep, classifier=classifier, zscore=zscore, n_splits=n_splits, n_repeats=n_repeats,
-        n_per_condition=n_per_condition, cv=cv, seed=seed,
+        n_per_condition=n_per_condition, cv=cv, seed=seed, select=select,
     )
     counts = out.confusion.transpose(1, 2, 0)  # (C, C, T)
     values = counts / counts.sum(axis=1, keepdims=True) if normalize else counts
-    attrs = _engine.result_attrs(prep, classifier, zscore, n_splits, n_repeats, cv, out.accuracy.shape[0])
+    attrs = _selection_attrs(_engine.result_attrs(prep, classifier, zscore, n_splits, n_repeats, cv, out.accuracy.shape[0]), select, train, test, prep)
     attrs["units"] = "fraction of true-class trials" if normalize else "count"
     result = xr.DataArray(
         values, dims=("true", "predicted", "time"),
@@ -231,6 +311,8 @@ def permutation_test(
     n_per_condition: int | None = None,
     cv=None,
     seed: int = 0,
+    train=None,
+    test=None,
     n_permutations: int = 100,
     correction: str = "cluster",
     alpha: float = 0.05,
@@ -239,8 +321,9 @@ def permutation_test(
     """Decoding accuracy with a label-shuffle null distribution and p-values per time bin.
 
     Each permutation shuffles the class labels (for a pseudo-population, each unit's
-    labels independently) and reruns the *whole* cross-validation with the same seed, so
-    the null includes every fitted step.  Uncorrected p-values are
+    labels independently; with ``train`` / ``test`` selections, within the train and
+    test trials separately, so both sides keep their class counts) and reruns the
+    *whole* cross-validation with the same seed, so the null includes every fitted step.  Uncorrected p-values are
     ``(#{null >= observed} + 1) / (n_permutations + 1)`` per bin
     (:func:`workbench.stats.permutation_pvalue`).
 
@@ -274,8 +357,8 @@ def permutation_test(
     """
     from ..stats import cluster_permutation, fdr_correction, permutation_pvalue
 
-    prep, n_splits, n_repeats, seed = _prepare_all(
-        data, label, classifier, zscore, n_splits, n_repeats, n_per_condition, cv, seed
+    prep, n_splits, n_repeats, seed, select = _prepare_all(
+        data, label, classifier, zscore, n_splits, n_repeats, n_per_condition, cv, seed, train, test
     )
     n_permutations = check_int(n_permutations, "n_permutations", min_value=1)
     correction = check_choice(correction, "correction", ("cluster", "fdr", "none"))
@@ -285,7 +368,7 @@ def permutation_test(
     if generalize and prep.time is None:
         raise ValueError("generalize=True needs data with a time dimension")
     kw = dict(classifier=classifier, zscore=zscore, n_splits=n_splits, n_repeats=n_repeats,
-              n_per_condition=n_per_condition, cv=cv, seed=seed, generalize=generalize)
+              n_per_condition=n_per_condition, cv=cv, seed=seed, generalize=generalize, select=select)
     observed_out = _engine.run(prep, **kw)
     observed = observed_out.accuracy.mean(axis=0)
     shuffle_rng = np.random.default_rng([seed, 1])  # independent of the fold stream
@@ -306,7 +389,7 @@ def permutation_test(
     else:
         p_corr = p.copy()
         significant = p <= alpha
-    attrs = _engine.result_attrs(prep, classifier, zscore, n_splits, n_repeats, cv, observed_out.accuracy.shape[0])
+    attrs = _selection_attrs(_engine.result_attrs(prep, classifier, zscore, n_splits, n_repeats, cv, observed_out.accuracy.shape[0]), select, train, test, prep)
     attrs.update(correction=correction, alpha=alpha, n_permutations=n_permutations)
     if generalize:
         dims = ("train_time", "test_time")

@@ -211,6 +211,108 @@ def _check_npc(n_per_condition, n_splits: int, available: int) -> int:
     return npc
 
 
+def selection_mask(data, selection, name: str) -> np.ndarray:
+    """Trials chosen by a ``train=`` / ``test=`` selection: bool mask over ``trial``.
+
+    ``selection`` is a dict ``{coordinate: value or list of values}`` (coordinates along
+    ``trial``; a trial is chosen when it matches every entry) or a bool array (n_trial,).
+    """
+    n = data.sizes["trial"]
+    if isinstance(selection, dict):
+        if not selection:
+            raise ValueError(f"{name} must name at least one trial coordinate")
+        mask = np.ones(n, dtype=bool)
+        for coord, values in selection.items():
+            if coord not in data.coords or data.coords[coord].dims != ("trial",):
+                raise ValueError(f"{name}: data has no coordinate {coord!r} along 'trial'")
+            wanted = np.asarray(values).reshape(-1)
+            mask &= np.isin(np.asarray(data.coords[coord].values), wanted)
+    elif isinstance(selection, np.ndarray):
+        if selection.dtype != np.bool_ or selection.shape != (n,):
+            raise ValueError(f"{name} as an array must be a bool mask of shape ({n},), got {selection.dtype} {selection.shape}")
+        mask = selection.copy()
+    else:
+        raise TypeError(f"{name} must be a dict {{coordinate: values}} or a bool array over trials, got {type(selection).__name__}")
+    if not mask.any():
+        raise ValueError(f"{name} selects no trial")
+    return mask
+
+
+def _selection_stream(prep: _Prepared, cv, y: np.ndarray, train: np.ndarray, test: np.ndarray):
+    """Cross-condition splits: fit on ``train`` trials, test on ``test`` trials.
+
+    Disjoint selections give one split (every train trial fits, every test trial is
+    scored).  Overlapping selections are cross-validated so that no trial is on both
+    sides: ``cv`` folds the trials of either selection (stratified by class); split k
+    fits on the train-selected trials outside fold k and scores the test-selected trials
+    in fold k (folds without a test trial are skipped).  Identical selections are thus
+    ordinary cross-validation of the selected trials.
+    """
+    if not (train & test).any():
+        yield prep.X[train], y[train], prep.X[test], y[test]
+        return
+    pool = np.flatnonzero(train | test)
+    for tr, te in cv.split(np.zeros((pool.size, 1)), y[pool]):
+        tr_idx = pool[tr][train[pool[tr]]]
+        te_idx = pool[te][test[pool[te]]]
+        if te_idx.size:
+            yield prep.X[tr_idx], y[tr_idx], prep.X[te_idx], y[te_idx]
+
+
+def overlap(select) -> bool:
+    """Whether the train and test selections share a trial (per unit for pseudo-populations)."""
+    train, test = select
+    if isinstance(train, list):
+        return any(bool((a & b).any()) for a, b in zip(train, test))
+    return bool((train & test).any())
+
+
+def _pseudo_selection_plan(prep: _Prepared, codes: list[np.ndarray], select, n_per_condition: int | None):
+    """Per side (train, test): each unit's trial indices by class, counts, pseudo-trials per class."""
+    plan = []
+    for side, masks in zip(("train", "test"), select):
+        idx = [np.flatnonzero(m) for m in masks]
+        pos, counts = _class_positions([c[i] for c, i in zip(codes, idx)], prep.n_class)
+        for u, i in enumerate(idx):  # positions within the selection -> trial indices of the unit
+            pos[u] = i[pos[u]] if i.size else 0
+        available = int(counts.min())
+        if available < 1:
+            u, k = np.argwhere(counts == counts.min())[0]
+            raise ValueError(f"{side} selects no trial of class {prep.classes[k].item()!r} for unit {u}; every unit needs every class on both sides")
+        if n_per_condition is None:
+            npc = available
+        else:
+            npc = check_int(n_per_condition, "n_per_condition", min_value=1)
+            if npc > available:
+                raise ValueError(f"n_per_condition={npc} exceeds the smallest per-unit class count {available} of the {side} selection")
+        plan.append((pos, counts, npc))
+    return plan
+
+
+def _pseudo_selection_stream(prep: _Prepared, codes: list[np.ndarray], select, n_repeats: int, n_per_condition, rng):
+    """Cross-condition pseudo-populations: one split per repeat.
+
+    Each repeat draws, for every unit and class, ``npc`` distinct trials among the
+    unit's train-selected trials and, independently, among its test-selected trials
+    (disjoint from them), and joins draw j of every unit into pseudo-trial j, as
+    :func:`pseudo_splits` does within a fold.  The classifier is fitted on the training
+    pseudo-trials and scores the test pseudo-trials.
+    """
+    C = prep.n_class
+    data = _padded(prep.units)
+    uidx = np.arange(data.shape[0])[:, None, None]
+    plan = _pseudo_selection_plan(prep, codes, select, n_per_condition)
+    for _ in range(n_repeats):
+        out = []
+        for pos, counts, npc in plan:
+            valid = np.arange(pos.shape[2])[None, None, :] < counts[:, :, None]
+            keys = np.where(valid, rng.random(pos.shape), np.inf)
+            chosen = np.take_along_axis(pos, np.argsort(keys, axis=2)[:, :, :npc], axis=2)  # (U, C, npc)
+            X = data[uidx, chosen]  # (U, C, npc, T)
+            out += [np.ascontiguousarray(X.transpose(1, 2, 0, 3).reshape(C * npc, data.shape[0], -1)), np.repeat(np.arange(C, dtype=np.intp), npc)]
+        yield tuple(out)
+
+
 def _simultaneous_stream(prep: _Prepared, cv, y: np.ndarray):
     X2 = prep.X.reshape(prep.X.shape[0], -1)
     for train, test in cv.split(X2, y):
@@ -515,6 +617,20 @@ def _predictions(stream, fast: str | None, est, n_class: int, zscore: bool, gene
             yield _generic_predict(est, Xtr, ytr, Xte, generalize), yte
 
 
+def _shuffle_within(codes: np.ndarray, train: np.ndarray, test: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Labels permuted within each of the trial groups train-only, test-only, both, neither.
+
+    With cross-condition selections the null keeps each side's class counts (a global
+    shuffle could leave a class without a training or test trial).
+    """
+    out = codes.copy()
+    group = train.astype(np.int8) + 2 * test.astype(np.int8)
+    for g in range(4):
+        idx = np.flatnonzero(group == g)
+        out[idx] = codes[idx[rng.permutation(idx.size)]]
+    return out
+
+
 @dataclass
 class _Outcome:
     accuracy: np.ndarray  # (n_split, T) or (n_split, T, T)
@@ -533,8 +649,15 @@ def run(
     seed: int,
     generalize: bool = False,
     shuffle_rng: np.random.Generator | None = None,
+    select: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> _Outcome:
-    """Run the whole cross-validation; with ``shuffle_rng`` the labels are permuted first."""
+    """Run the whole cross-validation; with ``shuffle_rng`` the labels are permuted first.
+
+    ``select`` = (train mask, test mask) over trials (simultaneous data) or (list of
+    per-unit train masks, list of per-unit test masks) (pseudo-populations):
+    cross-condition generalisation, see :func:`_selection_stream` and
+    :func:`_pseudo_selection_stream`.
+    """
     C = prep.n_class
     rng = np.random.default_rng(seed)
     codes = None
@@ -542,16 +665,31 @@ def run(
         codes = prep.codes
         if shuffle_rng is not None:
             # each unit's labels are permuted independently: the units were recorded apart
-            codes = [shuffle_rng.permutation(c) for c in codes]
-        stream = _pseudo_stream(prep, n_splits, n_repeats, n_per_condition, rng, codes)
+            if select is None:
+                codes = [shuffle_rng.permutation(c) for c in codes]
+            else:
+                codes = [_shuffle_within(c, tr, te, shuffle_rng) for c, tr, te in zip(codes, *select)]
+        if select is None:
+            stream = _pseudo_stream(prep, n_splits, n_repeats, n_per_condition, rng, codes)
+        else:
+            stream = _pseudo_selection_stream(prep, codes, select, n_repeats, n_per_condition, rng)
     else:
-        y = prep.y if shuffle_rng is None else shuffle_rng.permutation(prep.y)
-        stream = _simultaneous_stream(prep, cv if cv is not None else make_cv(n_splits, n_repeats, seed), y)
+        if shuffle_rng is None:
+            y = prep.y
+        elif select is None:
+            y = shuffle_rng.permutation(prep.y)
+        else:
+            y = _shuffle_within(prep.y, *select, shuffle_rng)
+        splitter = cv if cv is not None else make_cv(n_splits, n_repeats, seed)
+        if select is None:
+            stream = _simultaneous_stream(prep, splitter, y)
+        else:
+            stream = _selection_stream(prep, splitter, y, *select)
     # "mcc" and "lda" run batched re-implementations (equal predictions, tested against
     # the scikit-learn estimators); anything else is fitted per time bin.
     fast = classifier if isinstance(classifier, str) and classifier in _FAST else None
     est = None if fast else make_classifier(classifier, zscore=zscore)
-    if fast == "mcc" and prep.kind == "pseudo":
+    if fast == "mcc" and prep.kind == "pseudo" and select is None:
         predictions = _mcc_pseudo_fast(prep, codes, n_splits, n_repeats, n_per_condition, rng, zscore, generalize)
     else:
         predictions = _predictions(stream, fast, est, C, zscore, generalize)
@@ -584,8 +722,20 @@ def check_common(classifier, zscore, n_splits, n_repeats, seed, cv):
     return n_splits, n_repeats, seed
 
 
-def check_class_counts(prep: _Prepared, n_splits: int, cv) -> None:
+def check_class_counts(prep: _Prepared, n_splits: int, cv, select=None) -> None:
     if prep.kind == "simultaneous" and cv is None:
+        if select is not None:
+            train, test = select
+            if not overlap(select):
+                return  # disjoint selections: one fit on all train trials, no folds
+            classes = prep.y[train | test]  # the trials the folds are made of
+            smallest = int(np.bincount(classes)[np.unique(classes)].min())
+            if smallest < n_splits:
+                raise ValueError(
+                    f"train and test overlap, so their trials are cross-validated: every class among them needs "
+                    f">= n_splits={n_splits} trials; the smallest class has {smallest}"
+                )
+            return
         smallest = int(np.bincount(prep.y).min())
         if smallest < n_splits:
             raise ValueError(f"every class needs >= n_splits={n_splits} trials; the smallest class has {smallest}")

@@ -1,7 +1,8 @@
 """Comparison of RDMs (many-vs-many, batched over condensed upper triangles).
 
 Each measure follows rsatoolbox 0.3.2 (``rsatoolbox.rdm.compare``); our names map to
-rsatoolbox's as pearson -> "corr", kendall_tau_a -> "tau-a", rho_a -> "rho-a".
+rsatoolbox's as pearson -> "corr", kendall_tau_a -> "tau-a", kendall_tau_b -> "tau-b",
+rho_a -> "rho-a"; those rsatoolbox spellings are accepted as aliases.
 """
 
 from __future__ import annotations
@@ -16,7 +17,16 @@ from .._validation import check_array, check_choice
 
 __all__ = ["COMPARE_METHODS", "compare"]
 
-COMPARE_METHODS = ("pearson", "spearman", "kendall_tau_a", "rho_a", "cosine", "corr_cov", "cosine_cov")
+COMPARE_METHODS = ("pearson", "spearman", "kendall_tau_a", "kendall_tau_b", "rho_a", "cosine", "corr_cov", "cosine_cov")
+# rsatoolbox's names of the same measures (its "kendall" is left out: ambiguous between tau-a and tau-b)
+_ALIASES = {"corr": "pearson", "tau-a": "kendall_tau_a", "tau-b": "kendall_tau_b", "rho-a": "rho_a"}
+
+
+def check_method(method, name: str = "method") -> str:
+    """Canonical comparison method name (rsatoolbox aliases mapped), or ValueError naming ``name``."""
+    if isinstance(method, str):
+        method = _ALIASES.get(method, method)
+    return check_choice(method, name, COMPARE_METHODS)
 
 
 def _n_cond(n_pairs: int) -> int:
@@ -124,6 +134,19 @@ def _tau_a(x: np.ndarray, y: np.ndarray) -> float:
     return float(min(1.0, max(-1.0, tau_b * np.sqrt((n0 - n1) * (n0 - n2)) / n0)))
 
 
+def _tau_b(x: np.ndarray, y: np.ndarray) -> float:
+    """Kendall's tau-b = (C - D) / sqrt((n0 - n1)(n0 - n2)) (scipy's ``kendalltau``, variant "b").
+
+    n0 = n(n-1)/2 pairs, n1 / n2 the pairs tied in x / y.  A constant vector has no
+    untied pair; its similarity is 0 (our convention for every measure; scipy and
+    rsatoolbox return NaN there).
+    """
+    if x.min() == x.max() or y.min() == y.max():
+        return 0.0
+    tau = _sps.kendalltau(x, y, variant="b").statistic
+    return float(min(1.0, max(-1.0, tau)))
+
+
 def _similarity(a: np.ndarray, b: np.ndarray, method: str, paired: bool = False, mask: np.ndarray | None = None) -> np.ndarray:
     """Similarity of condensed RDM rows without NaNs: (n_a, P) x (n_b, P) -> (n_a, n_b).
 
@@ -152,10 +175,11 @@ def _similarity(a: np.ndarray, b: np.ndarray, method: str, paired: bool = False,
         if mask is not None and not mask.all():
             return _cosine(_cov_project(a, mask), _cov_project(b, mask), paired)
         return _cosine(_double_centred(a), _double_centred(b), paired)
-    # kendall_tau_a: no vectorised form; O(P log P) per pair.
+    # Kendall's tau: no vectorised form; O(P log P) per pair.
+    tau = _tau_a if method == "kendall_tau_a" else _tau_b
     if paired:
-        return np.array([_tau_a(x, y) for x, y in zip(a, b)])
-    return np.array([[_tau_a(x, y) for y in b] for x in a]).reshape(a.shape[0], b.shape[0])
+        return np.array([tau(x, y) for x, y in zip(a, b)])
+    return np.array([[tau(x, y) for y in b] for x in a]).reshape(a.shape[0], b.shape[0])
 
 
 def _as_vectors(x, name: str):
@@ -225,6 +249,9 @@ def compare(rdm_a, rdm_b, method: str = "pearson") -> np.ndarray:
     - ``"rho_a"``: ``12 sum(r_a - mean)(r_b - mean) / (n^3 - n)`` (Spearman without tie
       correction of the denominator; Nili et al. 2014).
     - ``"kendall_tau_a"``: ``(concordant - discordant) / (n (n - 1) / 2)``.
+    - ``"kendall_tau_b"``: ``(concordant - discordant) / sqrt((n0 - n1)(n0 - n2))`` with
+      ``n0 = n (n - 1) / 2`` and ``n1``, ``n2`` the pairs tied in either vector (the
+      usual Kendall tau, ``scipy.stats.kendalltau``); rsatoolbox's "tau-b".
     - ``"cosine"``: cosine of the vectors.
     - ``"corr_cov"`` / ``"cosine_cov"``: the whitened Pearson / cosine of Diedrichsen
       et al. (2021) with i.i.d. pattern noise, i.e. the Frobenius cosine of the
@@ -244,14 +271,15 @@ def compare(rdm_a, rdm_b, method: str = "pearson") -> np.ndarray:
         a square array (n_cond, n_cond), a stack (n, n_cond, n_cond), a condensed vector
         (n_pairs,) or a stack of them (n, n_pairs).  A 2-D square array is read as one RDM.
     method : str
-        One of :data:`COMPARE_METHODS`.
+        One of :data:`COMPARE_METHODS`, or rsatoolbox's name of one ("corr", "tau-a",
+        "tau-b", "rho-a").
 
     Returns
     -------
     np.ndarray, shape (n_a, n_b), or (n_a, n_b, n_time) when either input has a time dim
         (time bins are matched; an RDM without time is compared with every bin).
     """
-    method = check_choice(method, "method", COMPARE_METHODS)
+    method = check_method(method)
     va, la, ta = _as_vectors(rdm_a, "rdm_a")
     vb, lb, tb = _as_vectors(rdm_b, "rdm_b")
     if va.shape[-1] != vb.shape[-1]:

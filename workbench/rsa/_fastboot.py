@@ -163,6 +163,10 @@ def _fast_bootstrap(models, data, method, rdm_idx, pattern_idx, groups, chunk):
         # Pearson is shift invariant per vector; removing the full-vector mean first keeps
         # the weighted "sum of squares minus squared sum" below free of cancellation.
         vecs = vecs - vecs.mean(axis=1, keepdims=True)
+        # The variance below is computed from these shifted vectors, so its rounding
+        # residue scales with them too: a resampled vector that is constant (e.g. all 0)
+        # has raw norm 0 but a residue of order eps * (its shifted norm)^2.
+        raw_sq += vecs * vecs
     rank = method in ("spearman", "rho_a")
     if rank:
         plan = _rank_plan(vecs)

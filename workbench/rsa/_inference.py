@@ -21,12 +21,12 @@ from ..stats import (
     fdr_correction,
     permutation_pvalue,
 )
-from ._compare import _FLAT, COMPARE_METHODS, _as_vectors, _centre, _n_cond, _similarity
+from ._compare import _FLAT, _as_vectors, _centre, _n_cond, _similarity, check_method
 from ._fastboot import FAST_METHODS, fast_bootstrap
 
-__all__ = ["evaluate", "noise_ceiling", "permutation_test", "rsa_over_time"]
+__all__ = ["dual_bootstrap_variances", "evaluate", "noise_ceiling", "permutation_test", "rsa_over_time"]
 
-_BOOTSTRAPS = ("conditions", "subjects", "both", None)
+_BOOTSTRAPS = ("conditions", "subjects", "both", "dual", None)
 
 
 # ----------------------------------------------------------------------------- pooling
@@ -194,7 +194,7 @@ def noise_ceiling(data_rdms, method: str = "pearson", *, groups=None) -> tuple[f
     -------
     (lower, upper) : tuple of float
     """
-    method = check_choice(method, "method", COMPARE_METHODS)
+    method = check_method(method)
     vec, _, _ = _named_vectors(data_rdms, "data_rdms", "subject")
     return _ceiling_vectors(vec, _group_ids(groups, data_rdms, vec.shape[0]), method)
 
@@ -211,6 +211,62 @@ def _pair_tests_bootstrap(evals: np.ndarray) -> np.ndarray:
     prop = (n - 1) / n * prop + 1 / n
     np.fill_diagonal(prop, 1.0)
     return prop
+
+
+def _bootstrap(models, data, method, rdm_idx, pattern_idx, groups):
+    """Bootstrap evaluations and noise ceilings, by the closed form where there is one."""
+    if method in FAST_METHODS:
+        return fast_bootstrap(models, data, method, rdm_idx, pattern_idx, groups)
+    return _bootstrap_from_indices(models, data, method, rdm_idx, pattern_idx, groups)
+
+
+def _dual_correction(v: np.ndarray, n_rdm: int, n_pattern: int) -> np.ndarray:
+    """Corrected variance from variances ``v`` (3, ...) of the bootstraps over both factors,
+    subjects only and conditions only (Schuett et al. 2023, eLife 12:e82566).
+
+    With a = n_r/(n_r-1) v_subjects and b = n_p/(n_p-1) v_conditions (each one-factor
+    bootstrap variance made unbiased), the bootstrap over both counts the subject x
+    condition interaction three times instead of once, which the last term removes:
+    ``a + b - n_r n_p / ((n_r-1)(n_p-1)) (v_both - v_subjects - v_conditions)``
+    (large-sample form: ``2 (v_subjects + v_conditions) - v_both``).  Clipped to at least
+    max(a, b) and at most v_both, as rsatoolbox 0.3.2 does.
+    """
+    both, subj, cond = v
+    a = n_rdm / (n_rdm - 1) * subj
+    b = n_pattern / (n_pattern - 1) * cond
+    out = a + b - n_rdm * n_pattern / ((n_rdm - 1) * (n_pattern - 1)) * (both - subj - cond)
+    return np.minimum(np.maximum(np.maximum(out, a), b), both)
+
+
+def dual_bootstrap_variances(samples, n_rdm: int, n_pattern: int):
+    """Dual-bootstrap variances of model evaluations, their differences and their distance to the noise ceiling.
+
+    Parameters
+    ----------
+    samples : sequence of 3 np.ndarray, each (n_samples, n_models + 2)
+        Bootstrap evaluations of the models followed by the lower and upper noise
+        ceiling, for the bootstrap over subjects and conditions, subjects only and
+        conditions only (the same draws), valid samples only.
+    n_rdm, n_pattern : int
+        Numbers of subjects (groups) and conditions.
+
+    Returns
+    -------
+    model_var : np.ndarray (n_models,)
+    diff_var : np.ndarray (n_models, n_models)
+        Variance of each pairwise difference of evaluations (zero diagonal).
+    nc_var : np.ndarray (n_models, 2)
+        Variance of (evaluation - lower bound) and (evaluation - upper bound).
+    """
+    cov = np.stack([np.cov(x, rowvar=False, ddof=1) for x in samples])  # (3, K, K)
+    n_m = cov.shape[1] - 2
+    d = np.diagonal(cov, axis1=1, axis2=2)
+    var_m = d[:, :n_m]
+    diff = var_m[:, :, None] + var_m[:, None, :] - 2 * cov[:, :n_m, :n_m]
+    nc = var_m[:, :, None] - 2 * cov[:, :n_m, n_m:] + d[:, None, n_m:]
+    diff_var = _dual_correction(diff, n_rdm, n_pattern)
+    diff_var[np.arange(n_m), np.arange(n_m)] = 0.0  # exactly 0 for a model against itself
+    return _dual_correction(var_m, n_rdm, n_pattern), diff_var, _dual_correction(nc, n_rdm, n_pattern)
 
 
 def evaluate(
@@ -243,12 +299,22 @@ def evaluate(
         Comparison measure, one of :data:`~workbench.rsa.COMPARE_METHODS`.
         pearson, cosine, spearman and rho_a use a closed-form weighted path; the others
         build each resampled RDM (slower, same definitions).
-    bootstrap : {"conditions", "subjects", "both", None}
+    bootstrap : {"conditions", "subjects", "both", "dual", None}
         None: no resampling; CIs and pairwise tests then use the t distribution over
         subjects (groups), each summarised by the mean over its RDMs.
+        "conditions" / "subjects" / "both": percentile CIs and bootstrap p-values.
+        "dual": the dual bootstrap of Schuett et al. (2023, eLife 12:e82566;
+        rsatoolbox's ``eval_dual_bootstrap`` for fixed models): each draw of subjects
+        and conditions is evaluated three ways (both resampled, subjects only,
+        conditions only) and the variances are combined into a corrected estimate
+        (:func:`dual_bootstrap_variances`): the plain two-factor bootstrap counts the
+        subject x condition interaction three times and overestimates the variance.
+        CIs and tests then use the t distribution with ``min(n_subjects, n_conditions)
+        - 1`` degrees of freedom around the full-data evaluation.
     n_bootstrap : int
     ci : float
-        Coverage of the percentile bootstrap interval.
+        Coverage of the interval: percentile bootstrap interval, or a t interval for
+        ``bootstrap=None`` and ``"dual"``.
     alpha : float
         FDR level for the pairwise model comparisons (Benjamini-Hochberg over model pairs).
     groups : array_like (n_subjects,) or str, optional
@@ -270,9 +336,17 @@ def evaluate(
         ``p_zero`` (model; H0: evaluation <= 0), ``p_noise_ceiling`` (model; H0: model
         reaches the lower bound); ``pairwise_p``, ``pairwise_q`` (FDR),
         ``pairwise_reject`` (model, model_b); with ``n_permutations`` also
-        ``p_permutation`` (model).  Invalid bootstrap samples are NaN.
+        ``p_permutation`` (model).  Invalid bootstrap samples are NaN.  With
+        ``bootstrap="dual"`` also ``bootstrap_subjects`` / ``bootstrap_conditions``
+        (sample, model), the corrected ``variance`` (model), ``pairwise_variance``
+        (model, model_b) and ``noise_ceiling_variance`` (model, bound; of the
+        evaluation minus each bound), and ``attrs["dof"]``; ``std`` is then the corrected
+        standard error, ``p_zero`` / ``p_noise_ceiling`` one-sided and ``pairwise_p``
+        two-sided t-tests (rsatoolbox's t-tests, which use a two-sided test against the
+        noise ceiling and the mean of the bootstrap samples instead of the full-data
+        evaluation).
     """
-    method = check_choice(method, "method", COMPARE_METHODS)
+    method = check_method(method)
     bootstrap = check_choice(bootstrap, "bootstrap", _BOOTSTRAPS)
     ci = check_float(ci, "ci", min_value=0.0, strict_min=True, max_value=1.0)
     alpha = check_float(alpha, "alpha", min_value=0.0, strict_min=True, max_value=1.0)
@@ -326,28 +400,54 @@ def evaluate(
             p = np.ones((n_m, n_m))
     else:
         n_bootstrap = check_int(n_bootstrap, "n_bootstrap", min_value=2)
+        if bootstrap == "dual" and (n_g < 2 or n_c < 3):
+            raise ValueError(f"bootstrap='dual' needs at least 2 subjects (groups) and 3 conditions, got {n_g} and {n_c}")
         rng = np.random.default_rng(seed)
-        rdm_idx = rng.integers(0, n_g, size=(n_bootstrap, n_g)) if bootstrap in ("subjects", "both") else None
-        pat_idx = rng.integers(0, n_c, size=(n_bootstrap, n_c)) if bootstrap in ("conditions", "both") else None
-        if method in FAST_METHODS:
-            evals, ceil = fast_bootstrap(m_vec, d_vec, method, rdm_idx, pat_idx, gid)
-        else:
-            evals, ceil = _bootstrap_from_indices(m_vec, d_vec, method, rdm_idx, pat_idx, gid)
+        rdm_idx = rng.integers(0, n_g, size=(n_bootstrap, n_g)) if bootstrap in ("subjects", "both", "dual") else None
+        pat_idx = rng.integers(0, n_c, size=(n_bootstrap, n_c)) if bootstrap in ("conditions", "both", "dual") else None
+        evals, ceil = _bootstrap(m_vec, d_vec, method, rdm_idx, pat_idx, gid)
         ok = np.isfinite(evals).all(axis=1)
+        if bootstrap == "dual":
+            # The same draws, subjects only and conditions only (Schuett et al. 2023).
+            ev_s, ceil_s = _bootstrap(m_vec, d_vec, method, rdm_idx, None, gid)
+            ev_c, ceil_c = _bootstrap(m_vec, d_vec, method, None, pat_idx, gid)
+            ds["bootstrap_subjects"] = (("sample", "model"), ev_s)
+            ds["bootstrap_conditions"] = (("sample", "model"), ev_c)
+            ok &= np.isfinite(ev_c).all(axis=1)
         if ok.sum() < 2:
             raise ValueError("fewer than 2 valid bootstrap samples (too few conditions?)")
-        low, high = bootstrap_ci(evals[ok], ci)
         ds["bootstrap"] = (("sample", "model"), evals)
         ds["noise_ceiling_bootstrap"] = (("sample", "bound"), ceil)
-        ds["ci_low"] = ("model", np.atleast_1d(low))
-        ds["ci_high"] = ("model", np.atleast_1d(high))
-        ds["std"] = ("model", evals[ok].std(axis=0, ddof=1))
         good = evals[ok]
         n_ok = good.shape[0]
-        # (count + 1) / (n + 1): never 0, never above 1 (as permutation_pvalue)
-        ds["p_zero"] = ("model", ((good <= 0).sum(axis=0) + 1) / (n_ok + 1))
-        ds["p_noise_ceiling"] = ("model", (((ceil[ok, :1] - good) <= 0).sum(axis=0) + 1) / (n_ok + 1))
-        p = _pair_tests_bootstrap(good)
+        if bootstrap == "dual":
+            stacks = [np.concatenate([e[ok], c[ok]], axis=1) for e, c in ((evals, ceil), (ev_s, ceil_s), (ev_c, ceil_c))]
+            model_var, diff_var, nc_var = dual_bootstrap_variances(stacks, n_g, n_c)
+            dof = min(n_g, n_c) - 1
+            se = np.sqrt(model_var)
+            tq = _sps.t.ppf((1 + ci) / 2, dof)
+            eps = np.finfo(float).eps  # rsatoolbox's floor of the variances in its t-tests
+            ds["ci_low"] = ("model", point - tq * se)
+            ds["ci_high"] = ("model", point + tq * se)
+            ds["std"] = ("model", se)
+            ds["variance"] = ("model", model_var)
+            ds["pairwise_variance"] = (("model", "model_b"), diff_var)
+            ds["noise_ceiling_variance"] = (("model", "bound"), nc_var)
+            ds["p_zero"] = ("model", _sps.t.sf(point / np.sqrt(np.maximum(model_var, eps)), dof))
+            ds["p_noise_ceiling"] = ("model", _sps.t.sf((lower - point) / np.sqrt(np.maximum(nc_var[:, 0], eps)), dof))
+            tstat = (point[:, None] - point[None, :]) / np.sqrt(np.maximum(diff_var, eps))
+            p = 2 * _sps.t.sf(np.abs(tstat), dof)
+            np.fill_diagonal(p, 1.0)
+            ds.attrs["dof"] = dof
+        else:
+            low, high = bootstrap_ci(good, ci)
+            ds["ci_low"] = ("model", np.atleast_1d(low))
+            ds["ci_high"] = ("model", np.atleast_1d(high))
+            ds["std"] = ("model", good.std(axis=0, ddof=1))
+            # (count + 1) / (n + 1): never 0, never above 1 (as permutation_pvalue)
+            ds["p_zero"] = ("model", ((good <= 0).sum(axis=0) + 1) / (n_ok + 1))
+            ds["p_noise_ceiling"] = ("model", (((ceil[ok, :1] - good) <= 0).sum(axis=0) + 1) / (n_ok + 1))
+            p = _pair_tests_bootstrap(good)
     if check_int(n_permutations, "n_permutations", min_value=0) > 0:
         # A stream independent of the bootstrap draws (same seed, different key).
         perm_rng = np.random.default_rng(None if seed is None else [seed, 1])
@@ -383,7 +483,7 @@ def _permuted_vectors(model_vec: np.ndarray, perms: np.ndarray) -> np.ndarray:
 
 def _check_perm_inputs(model, method: str, n_perm: int):
     """Validate the shared arguments of the permutation tests; return the model vector."""
-    method = check_choice(method, "method", COMPARE_METHODS)
+    method = check_method(method)
     n_perm = check_int(n_perm, "n_perm", min_value=1)
     m_vec, m_lab, _ = _named_vectors(model, "model", "model")
     if m_vec.shape[0] != 1:

@@ -15,6 +15,7 @@ from collections.abc import Hashable
 import numpy as np
 import pandas as pd
 import xarray as xr
+from xarray.indexes import PandasIndex
 
 from .._validation import check_array, check_choice, check_float
 
@@ -31,6 +32,9 @@ RDM_METHODS = (
     "poisson",
 )
 _CV_METHODS = ("crossnobis", "cv_euclidean")
+# Largest |x|^2 / |x - mean(x)|^2 of a pattern for which the correlation RDM centres the
+# Gram matrix instead of the data (see _correlation_rdms).
+_MAX_RAW_RATIO = 4.0
 _NOISE_METHODS = ("shrinkage_diag", "shrinkage_eye", "diag", "full")
 
 
@@ -97,8 +101,12 @@ def _symmetric_from_upper(full: np.ndarray) -> np.ndarray:
     return upper + np.swapaxes(upper, -1, -2)
 
 
-def _unpack(data, labels, runs, name="data"):
-    """Return X (n_time, n_obs, n_feat) float64, labels array, runs array or None, time coord."""
+def _unpack(data, labels, runs, name="data", check_finite=True):
+    """Return X (n_time, n_obs, n_feat) float64, labels array, runs array or None, time coord.
+
+    ``check_finite=False`` skips the finiteness scan, for callers that detect non-finite
+    input from their (much smaller) result instead and then call :func:`_check_finite`.
+    """
     time_coord = None
     if isinstance(data, xr.DataArray):
         if data.ndim not in (2, 3):
@@ -127,8 +135,8 @@ def _unpack(data, labels, runs, name="data"):
     values = check_array(values, name, ndim=(2, 3), min_shape=(1, 1, 1))
     if values.dtype.kind not in "biuf":
         raise TypeError(f"{name} must have a real numeric dtype, got {values.dtype}")
-    if values.dtype.kind == "f" and not np.isfinite(values).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
+    if check_finite:
+        _check_finite(values, name)
     x = values.astype(np.float64, copy=False)
     if x.ndim == 2:
         x = x[None]
@@ -147,6 +155,47 @@ def _unpack(data, labels, runs, name="data"):
         if runs.shape != (n_obs,):
             raise ValueError(f"runs must have shape ({n_obs},), got {runs.shape}")
     return x, labels, runs, time_coord
+
+
+def _check_finite(values: np.ndarray, name: str) -> None:
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+
+
+def _labelled(d: np.ndarray, uniq: np.ndarray, time, method: str) -> xr.DataArray:
+    """The RDM DataArray ("condition", "condition_b"[, "time"]) around ``d`` (no copy).
+
+    Built from its parts (Variables and PandasIndexes handed to the DataArray fast path):
+    the general constructor re-infers, re-validates and deep-copies every coordinate and
+    index, which cost as much as computing a 92-condition correlation RDM.  The result is
+    identical (``xarray.testing.assert_identical``) to
+    ``xr.DataArray(d, dims=..., coords=..., name="rdm", attrs={"method": method})``.
+    """
+    dims: tuple[str, ...] = ("condition", "condition_b")
+    labels = pd.Index(uniq)
+    index_of = {"condition": labels, "condition_b": labels}  # pandas Indexes are immutable: sharing is safe
+    if time is not None:
+        dims += ("time",)
+        index_of["time"] = pd.Index(time[1])
+    coords: dict[Hashable, xr.Variable] = {}
+    indexes: dict[Hashable, PandasIndex] = {}
+    for dim, index in index_of.items():
+        indexes[dim] = PandasIndex(index, dim)
+        coords.update(indexes[dim].create_variables())
+    variable = xr.Variable(dims, d, {"method": method}, fastpath=True)
+    return xr.DataArray(variable, coords=coords, name="rdm", indexes=indexes, fastpath=True)
+
+
+def _transposed_copy(x: np.ndarray) -> np.ndarray:
+    """Contiguous (n_time, n_obs, n_feat) copy of the view x of an (obs, feat, time) array.
+
+    One observation at a time: each step transposes an L2-sized (feat, time) block.
+    """
+    n_time, n_obs, n_feat = x.shape
+    c = np.empty((n_time, n_obs, n_feat))
+    for i in range(n_obs):  # n_obs iterations, each a vectorised (time, feat) block
+        c[:, i, :] = x[:, i, :]
+    return c
 
 
 def _group_sums(x: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
@@ -318,11 +367,15 @@ def _rdm_slice(m: np.ndarray, method: str, noise, prior_lambda: float, prior_wei
             raise ValueError("poisson needs positive rates: data must be >= 0 with prior_lambda * prior_weight > 0")
         return _kernel_distance(rate @ np.log(rate).T) / n_feat
     if method in ("correlation", "cosine"):
-        c = m - m.mean(axis=1, keepdims=True) if method == "correlation" else m.copy()
-        norm = np.sqrt(np.einsum("ij,ij->i", c, c))
-        if (norm == 0).any():
+        mean = m.mean(axis=1, keepdims=True)
+        c = m - mean if method == "correlation" else m.copy()
+        sq = np.einsum("ij,ij->i", c, c)
+        # constant up to the rounding residue of the mean (see _correlation_rdms)
+        flat = sq <= n_feat * (n_feat * np.finfo(np.float64).eps * mean[:, 0]) ** 2 if method == "correlation" else sq == 0
+        if flat.any():
             what = "a constant pattern" if method == "correlation" else "an all-zero pattern"
             raise ValueError(f"{method} distance is undefined for {what}")
+        norm = np.sqrt(sq)
         c /= norm[:, None]
         return 1.0 - c @ c.T
     if method in ("euclidean", "sqeuclidean"):
@@ -392,10 +445,21 @@ def rdm(
     method = check_choice(method, "method", RDM_METHODS)
     if not isinstance(remove_mean, bool):
         raise TypeError(f"remove_mean must be a bool, got {type(remove_mean).__name__}")
-    x, lab, run, time = _unpack(data, labels, runs)
+    # Default labels (one condition per row, in row order) need no sorting or averaging.
+    default_labels = labels is None and not (isinstance(data, xr.DataArray) and data.dims[0] in data.coords)
+    fast = method in ("correlation", "cosine")
+    # The correlation / cosine path detects non-finite input from the Gram diagonal
+    # (n_cond values per bin) instead of scanning the whole input first.
+    x, lab, run, time = _unpack(data, labels, runs, check_finite=not fast)
     n_time, n_obs, n_feat = x.shape
-    uniq, inverse = np.unique(lab, return_inverse=True)
+    if default_labels:
+        uniq = inverse = np.arange(n_obs)
+    else:
+        uniq, inverse = np.unique(lab, return_inverse=True)
     n_cond = uniq.size
+    averaged = not default_labels and (n_cond != n_obs or not (inverse == np.arange(n_obs)).all())
+    if fast and averaged:
+        _check_finite(x, "data")
     if noise is not None:
         if method not in ("mahalanobis", "crossnobis"):
             raise ValueError(f"noise is only used by 'mahalanobis' and 'crossnobis', not {method!r}")
@@ -406,55 +470,81 @@ def rdm(
             x = x - x.mean(axis=2, keepdims=True)
         if run is None:
             run = _default_runs(inverse, n_cond)
-        d = _crossnobis(x, inverse, run, n_cond, noise if method == "crossnobis" else None)
+        d = _symmetric_from_upper(_crossnobis(x, inverse, run, n_cond, noise if method == "crossnobis" else None))
+    elif fast and not averaged:
+        d = _correlation_rdms(x, method, remove_mean)
     else:
         if method == "poisson":
             prior_lambda = check_float(prior_lambda, "prior_lambda", min_value=0.0)
             prior_weight = check_float(prior_weight, "prior_weight", min_value=0.0)
         if method == "mahalanobis" and noise is None and n_obs == n_cond:
             raise ValueError("mahalanobis needs noise= (a precision matrix) or repeated observations per condition to estimate it")
-        averaged = n_cond != n_obs or not (inverse == np.arange(n_obs)).all()
         d = np.empty((n_time, n_cond, n_cond))
-        if method in ("correlation", "cosine") and not averaged:  # fast path
-            # Centre all bins in one contiguous (time, cond, feat) block (the input is strided
-            # with time fastest), then one symmetric product per bin, normalised afterwards.
-            if n_time == 1:
-                c = np.array(x, dtype=np.float64)
-            else:
-                c = np.empty((n_time, n_obs, n_feat))
-                for i in range(n_obs):  # transposing copy, one (feat, time) block at a time
-                    c[:, i, :] = x[:, i, :]
-            if method == "correlation" or remove_mean:
-                c -= c.mean(axis=2, keepdims=True)
-            for t in range(n_time):
-                g = c[t] @ c[t].T
-                norm = np.sqrt(np.diagonal(g))  # the Gram diagonal gives the norms for free
-                if (norm == 0).any():
-                    what = "a constant pattern" if method == "correlation" else "an all-zero pattern"
-                    raise ValueError(f"{method} distance is undefined for {what}")
-                np.subtract(1.0, g / norm[:, None] / norm[None, :], out=d[t])
-        else:
-            for t in range(n_time):  # per bin: cache-sized blocks and one symmetric product each
-                m = _condition_means(x[t], inverse, n_cond) if averaged else x[t]
-                if remove_mean and method not in ("correlation", "poisson"):
-                    m = m - m.mean(axis=1, keepdims=True)
-                w = None
-                if method == "mahalanobis":
-                    if noise is None:
-                        w = noise_precision(x[t], inverse)
-                    else:
-                        w = noise if noise.ndim == 2 else noise[t]
-                d[t] = _rdm_slice(m, method, w, prior_lambda, prior_weight)
-    d = _symmetric_from_upper(d)
-    # pandas Indexes up front: xarray then skips building (and deep-copying) them itself,
-    # which was a third of the cost of a 92-condition RDM.
-    labels_index = pd.Index(uniq)
-    coords: dict[Hashable, object] = {"condition": labels_index, "condition_b": labels_index.copy()}
-    if time is None:
-        out = xr.DataArray(d[0], dims=("condition", "condition_b"), coords=coords)
+        for t in range(n_time):  # per bin: cache-sized blocks and one symmetric product each
+            m = _condition_means(x[t], inverse, n_cond) if averaged else x[t]
+            if remove_mean and method not in ("correlation", "poisson"):
+                m = m - m.mean(axis=1, keepdims=True)
+            w = None
+            if method == "mahalanobis":
+                if noise is None:
+                    w = noise_precision(x[t], inverse)
+                else:
+                    w = noise if noise.ndim == 2 else noise[t]
+            d[t] = _rdm_slice(m, method, w, prior_lambda, prior_weight)
+        d = _symmetric_from_upper(d)
+    return _labelled(d[0] if time is None else np.moveaxis(d, 0, 2), uniq, time, method)
+
+
+def _correlation_rdms(x: np.ndarray, method: str, remove_mean: bool) -> np.ndarray:
+    """Correlation / cosine RDMs of unaveraged patterns x (n_time, n_cond, n_feat) -> (n_time, C, C).
+
+    Work per bin: one symmetric product of the raw patterns (BLAS syrk for a single bin;
+    one transposing copy first when there is a time axis), centred by a rank-one
+    correction, then normalisation by the Gram diagonal, all in float64.  Non-finite
+    input shows up as a non-finite Gram diagonal, so the input is scanned only in that
+    case (for the error message).
+    """
+    n_time, _, n_feat = x.shape
+    centre = method == "correlation" or remove_mean
+    with np.errstate(invalid="ignore", over="ignore"):  # non-finite values are caught below
+        c = x if n_time == 1 else _transposed_copy(x)
+        g = (c[0] @ c[0].T)[None] if n_time == 1 else np.matmul(c, c.transpose(0, 2, 1))
+        if centre:
+            # Centred Gram from the raw one: sum_k (x_ik - m_i)(x_jk - m_j) = g_ij - P m_i m_j.
+            # Its rounding error is that of g, i.e. relative to |x_i| |x_j| instead of
+            # |x_i - m_i| |x_j - m_j|; while |x_i|^2 <= _MAX_RAW_RATIO |x_i - m_i|^2 that
+            # costs at most a factor _MAX_RAW_RATIO (results agree with explicit centring
+            # to ~1e-15) and saves a full pass over the data.  Bins with a pattern whose
+            # mean dominates (or a constant / non-finite one) are centred explicitly.
+            means = c.mean(axis=2)  # (n_time, n_obs)
+            raw = np.diagonal(g, axis1=1, axis2=2).copy()
+            g -= n_feat * (means[:, :, None] * means[:, None, :])  # m_i m_j first: exactly symmetric
+            diag = np.diagonal(g, axis1=1, axis2=2)
+            for t in np.flatnonzero(~(_MAX_RAW_RATIO * diag >= raw).all(axis=1)):
+                ct = c[t] - means[t][:, None]
+                g[t] = ct @ ct.T
+            means = means[:, :, None]
+    diag = np.diagonal(g, axis1=1, axis2=2)
+    if not np.isfinite(diag).all():
+        _check_finite(x, "data")
+        raise ValueError("data is too large: the pattern norms overflow float64")
+    if centre:
+        # A constant pattern minus its computed mean is rounding residue, not exactly 0
+        # (|residue| <= n_feat * eps * |mean| per entry), and would give arbitrary values.
+        flat = diag <= n_feat * (n_feat * np.finfo(np.float64).eps * means[:, :, 0]) ** 2
     else:
-        coords["time"] = time[1]
-        out = xr.DataArray(np.moveaxis(d, 0, 2), dims=("condition", "condition_b", "time"), coords=coords)
-    out.attrs["method"] = method
-    out.name = "rdm"
-    return out
+        flat = diag == 0
+    if flat.any():
+        what = "a constant pattern" if centre else "an all-zero pattern"
+        raise ValueError(f"{method} distance is undefined for {what}")
+    norm = np.sqrt(diag)
+    # d_ij = 1 - g_ij / (n_i n_j).  The product n_i n_j is exactly symmetric, so d is
+    # exactly symmetric whenever g is: true for the single-bin syrk product (BLAS fills one
+    # triangle and numpy mirrors it), which then only needs its diagonal zeroed; otherwise
+    # the upper triangle is mirrored (the one rsatoolbox keeps).
+    symmetric = n_time == 1 and np.array_equal(g[0], g[0].T)
+    d = np.subtract(1.0, g / (norm[:, :, None] * norm[:, None, :]), out=g)
+    if symmetric:
+        np.fill_diagonal(d[0], 0.0)
+        return d
+    return _symmetric_from_upper(d)

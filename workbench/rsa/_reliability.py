@@ -6,7 +6,7 @@ import numpy as np
 import xarray as xr
 
 from .._validation import check_choice, check_int
-from ._compare import COMPARE_METHODS, compare
+from ._compare import check_method, compare
 from ._rdm import RDM_METHODS, _unpack, rdm
 
 __all__ = ["spearman_brown", "split_half_reliability"]
@@ -55,7 +55,7 @@ def split_half_reliability(
     """
     split = check_choice(split, "split", ("trials", "units"))
     rdm_method = check_choice(rdm_method, "rdm_method", tuple(m for m in RDM_METHODS if m not in ("crossnobis", "cv_euclidean", "mahalanobis")))
-    compare_method = check_choice(compare_method, "compare_method", COMPARE_METHODS)
+    compare_method = check_method(compare_method, "compare_method")
     n_splits = check_int(n_splits, "n_splits", min_value=1)
     x, lab, _, time = _unpack(data, labels, None)
     arr = np.moveaxis(x, 0, 2) if time is not None else x[0]  # back to (obs, feat[, time])
