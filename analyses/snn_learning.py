@@ -589,13 +589,12 @@ def _accuracy_floor(name: str, n_classes: int, quick: bool) -> float:
 #: little for the R-STDP networks to beat chance reliably (200 MNIST images leave the STDP
 #: layers unconverged and nearly every unit firing), so their quick floors only check that
 #: the network makes decisions at all (no decision counts as an error, giving 0).
-#: ETH-80's full-budget floor is a sanity bound (chance is 0.5): its R-STDP training is
-#: unstable (it collapsed to one class in 2 of 3 full runs while its training hit rate stayed
-#: near 0.9), which the summary reports in a note instead of failing the whole run.
+#: Full-budget floors sit well below what the full budgets measured (seed 0, 2026-11-27:
+#: 0.95, 0.80 (SVM on its STDP features 0.66), 0.80, 0.98 in the order below).
 ACCURACY_FLOORS: dict[str, tuple[float, float]] = {
     "kheradpisheh2018-mnist": (0.6, 0.3),
-    "mozafari2019-mnist": (0.15, 0.02),
-    "mozafari2019-mnist/stdp-svm": (0.3, 0.02),
+    "mozafari2019-mnist": (0.5, 0.02),
+    "mozafari2019-mnist/stdp-svm": (0.4, 0.02),
     "mozafari2018-caltech": (0.6, 0.4),
-    "mozafari2018-eth80": (0.4, 0.4),
+    "mozafari2018-eth80": (0.8, 0.4),
 }
