@@ -352,8 +352,8 @@ class DecisionLayer(Layer):
     def _columns(self, tmap: np.ndarray, T: int) -> tuple[np.ndarray, tuple[int, int]]:
         """im2col of the fired inputs ``(C*kh*kw, B, OH*OW)`` (weights' dtype) and ``(OH, OW)``."""
         fired = (tmap < T).astype(self.conv.weight.dtype)
-        (pt, pl, pb, pr) = _four(self.conv.padding)
-        fired = np.pad(fired, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+        py, px = self.conv.padding  # snn.Conv keeps a (y, x) pair
+        fired = np.pad(fired, ((0, 0), (0, 0), (py, py), (px, px)))
         kh, kw = self.conv.weight.shape[2:]
         win = np.lib.stride_tricks.sliding_window_view(fired, (kh, kw), axis=(2, 3))  # (B, C, OH, OW, kh, kw)
         B, C, OH, OW = win.shape[:4]
@@ -528,14 +528,6 @@ class _FeatureView:
     weight: np.ndarray
     padding: Any
     stride: int = 1
-
-
-def _four(padding) -> tuple[int, int, int, int]:
-    """(top, left, bottom, right) from an int, a (y, x) pair or a 4-tuple."""
-    if isinstance(padding, (int, np.integer)):
-        return (int(padding),) * 4
-    padding = tuple(int(p) for p in padding)
-    return padding * 2 if len(padding) == 2 else padding
 
 
 LAYER_TYPES = {cls.__name__: cls for cls in (ConvLayer, PoolLayer, GlobalPool, DecisionLayer)}

@@ -9,12 +9,11 @@ by ``px``, and a 4-sequence is ``(top, left, bottom, right)``.  (Spyker's docstr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from numbers import Integral
 
 import numpy as np
 
 from .._threads import get_num_threads
-from .._validation import FLOAT_DTYPES, TIME_DTYPE, WAVE_DTYPE, check_array, check_float, check_int, check_pair
+from .._validation import FLOAT_DTYPES, TIME_DTYPE, WAVE_DTYPE, check_array, check_float, check_pair
 from .._kernels import pool as _k
 from ._dispatch import gpu_dispatch
 from . import _checks as _v  # input validation shared with workbench.cuda
@@ -25,19 +24,8 @@ PadSpec = int | Sequence[int]
 _PAD_DTYPES = (WAVE_DTYPE, TIME_DTYPE, *FLOAT_DTYPES)
 
 
-def _padding4(padding: PadSpec, name: str = "padding") -> tuple[int, int, int, int]:
-    """Normalise a padding spec to ``(top, bottom, left, right)`` (internal order)."""
-    if isinstance(padding, Integral) and not isinstance(padding, bool):
-        p = check_int(padding, name, min_value=0)
-        return (p, p, p, p)
-    if isinstance(padding, Sequence) and not isinstance(padding, str):
-        if len(padding) == 2:
-            py, px = check_pair(tuple(padding), name, min_value=0)
-            return (py, py, px, px)
-        if len(padding) == 4:
-            top, left, bottom, right = (check_int(v, name, min_value=0) for v in padding)
-            return (top, bottom, left, right)
-    raise TypeError(f"{name} must be an int, a pair (py, px) or 4 ints (top, left, bottom, right), got {padding!r}")
+# Normalise a padding spec to (top, bottom, left, right): one definition, shared with the GPU ops.
+_padding4 = _v.padding4
 
 
 def _pad_array(x: np.ndarray, pads: tuple[int, int, int, int], value) -> np.ndarray:
