@@ -559,8 +559,7 @@ def stdp_update(weight, pre_tmap, winners, a_plus, a_minus, *, stabilize=True, l
     Validated as :func:`workbench.snn.stdp` validates a Conv layer with this weight,
     stride and padding; ``weight`` must be C-contiguous (it is updated in place).
     """
-    if not isinstance(stabilize, (bool, np.bool_)):
-        raise TypeError(f"stabilize must be a bool, got {type(stabilize).__name__}")
+    stabilize = _v._check_bool(stabilize, "stabilize")
     lower, upper = check_float(lower, "lower"), check_float(upper, "upper")
     if not lower < upper:
         raise ValueError(f"lower must be < upper, got lower={lower}, upper={upper}")
@@ -582,7 +581,7 @@ def stdp_update(weight, pre_tmap, winners, a_plus, a_minus, *, stabilize=True, l
     ap, am = rates
     if np.size(ap) != np.size(am):
         raise ValueError(f"a_plus and a_minus must be scalars or hold one rate per winner ({n})")
-    config = SimpleNamespace(stabilize=bool(stabilize), lower=lower, upper=upper)
+    config = SimpleNamespace(stabilize=stabilize, lower=lower, upper=upper)
     _layer_stdp(inputs, ap, am, config)
     return weight
 

@@ -248,7 +248,7 @@ def _selection_stream(prep: _Prepared, cv, y: np.ndarray, train: np.ndarray, tes
     in fold k (folds without a test trial are skipped).  Identical selections are thus
     ordinary cross-validation of the selected trials.
     """
-    if not (train & test).any():
+    if not overlap((train, test)):
         yield prep.X[train], y[train], prep.X[test], y[test]
         return
     pool = np.flatnonzero(train | test)

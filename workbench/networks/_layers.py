@@ -378,11 +378,16 @@ class DecisionLayer(Layer):
         # thresholdless fire does; no input spike at all leaves the sample undecided.
         return best, bool(pot.flat[best] > 0)
 
+    def _chunked_potentials(self, tmap: np.ndarray, T: int, chunk: int = 64):
+        """Yield ``(start, final potentials, (OH, OW))`` per chunk of samples (bounded im2col memory)."""
+        for start in range(0, tmap.shape[0], chunk):
+            pot, _, out_hw = self._final_potentials(tmap[start : start + chunk], T)
+            yield start, pot, out_hw
+
     def _decide_max_potential(self, tmap: np.ndarray, T: int, dropped: np.ndarray | None = None) -> np.ndarray:
         """:meth:`_decide` for ``rule="max_potential"``: largest final potential, at step T - 1."""
         rows = []
-        for start in range(0, tmap.shape[0], 64):  # bounded im2col memory
-            pot, _, (OH, OW) = self._final_potentials(tmap[start : start + 64], T)
+        for start, pot, (OH, OW) in self._chunked_potentials(tmap, T):
             for i in range(pot.shape[0]):
                 best, ok = self._pick_max(pot[i], dropped)
                 if ok:
@@ -469,11 +474,8 @@ class DecisionLayer(Layer):
     def forward(self, tmap: np.ndarray, T: int) -> np.ndarray:
         if self.rule == "max_potential":
             # Thresholdless neurons fire once, at the last step, if anything reached them.
-            out = []
-            for start in range(0, tmap.shape[0], 64):
-                pot, _, out_hw = self._final_potentials(tmap[start : start + 64], T)
-                out.append(np.where(pot > 0, T - 1, T).astype(np.int32).reshape(pot.shape[0], -1, *out_hw))
-            return np.concatenate(out)
+            return np.concatenate([np.where(pot > 0, T - 1, T).astype(np.int32).reshape(pot.shape[0], -1, *out_hw)
+                                   for _, pot, out_hw in self._chunked_potentials(tmap, T)])
         out, _ = snn.sparse.conv(tmap, self.conv.weight, float(self.threshold), T, 1, self.conv.padding)
         return out
 

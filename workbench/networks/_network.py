@@ -80,15 +80,13 @@ class Frontend:
     pointwise_inhibition: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("rectify", "pointwise_inhibition"):
+        for name in ("peak_normalize", "rectify", "pointwise_inhibition"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise TypeError(f"{name} must be a bool, got {type(getattr(self, name)).__name__}")
         if self.pool is not None:
             self.pool = check_pair(self.pool, "pool", min_value=1)  # (window, stride)
         if self.threshold is not None:
             self.threshold = check_float(self.threshold, "threshold", min_value=0.0)
-        if not isinstance(self.peak_normalize, (bool, np.bool_)):
-            raise TypeError(f"peak_normalize must be a bool, got {type(self.peak_normalize).__name__}")
         if self.peak_normalize and self.filter != "DoG":
             raise ValueError(f"peak_normalize needs the DoG filter, got filter={self.filter!r}")
         self._bank = None if self.filter == "none" else getattr(snn, self.filter)(**self.filter_args)
@@ -137,8 +135,7 @@ def _max_pool_intensity(x: np.ndarray, window: int, stride: int) -> np.ndarray:
     if x.shape[2] < window or x.shape[3] < window:
         raise ValueError(f"images of {x.shape[2]}x{x.shape[3]} after filtering are smaller than the "
                          f"front end's pooling window {window}")
-    views = np.lib.stride_tricks.sliding_window_view(x, (window, window), axis=(2, 3))
-    return np.ascontiguousarray(views[:, :, ::stride, ::stride].max(axis=(-2, -1)))
+    return snn.max_pool(x[:, None], window, stride)[:, 0]  # one time step of float intensities
 
 
 @dataclass

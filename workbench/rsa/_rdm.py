@@ -162,6 +162,15 @@ def _check_finite(values: np.ndarray, name: str) -> None:
         raise ValueError(f"{name} contains NaN or infinite values")
 
 
+def _constant_up_to_rounding(sq: np.ndarray, mean: np.ndarray, n_feat: int) -> np.ndarray:
+    """Whether centred patterns with squared norms ``sq`` and means ``mean`` are constant.
+
+    A constant pattern minus its computed mean is rounding residue, not exactly 0
+    (|residue| <= n_feat * eps * |mean| per entry).
+    """
+    return sq <= n_feat * (n_feat * np.finfo(np.float64).eps * mean) ** 2
+
+
 def _labelled(d: np.ndarray, uniq: np.ndarray, time, method: str) -> xr.DataArray:
     """The RDM DataArray ("condition", "condition_b"[, "time"]) around ``d`` (no copy).
 
@@ -370,8 +379,7 @@ def _rdm_slice(m: np.ndarray, method: str, noise, prior_lambda: float, prior_wei
         mean = m.mean(axis=1, keepdims=True)
         c = m - mean if method == "correlation" else m.copy()
         sq = np.einsum("ij,ij->i", c, c)
-        # constant up to the rounding residue of the mean (see _correlation_rdms)
-        flat = sq <= n_feat * (n_feat * np.finfo(np.float64).eps * mean[:, 0]) ** 2 if method == "correlation" else sq == 0
+        flat = _constant_up_to_rounding(sq, mean[:, 0], n_feat) if method == "correlation" else sq == 0
         if flat.any():
             what = "a constant pattern" if method == "correlation" else "an all-zero pattern"
             raise ValueError(f"{method} distance is undefined for {what}")
@@ -529,9 +537,8 @@ def _correlation_rdms(x: np.ndarray, method: str, remove_mean: bool) -> np.ndarr
         _check_finite(x, "data")
         raise ValueError("data is too large: the pattern norms overflow float64")
     if centre:
-        # A constant pattern minus its computed mean is rounding residue, not exactly 0
-        # (|residue| <= n_feat * eps * |mean| per entry), and would give arbitrary values.
-        flat = diag <= n_feat * (n_feat * np.finfo(np.float64).eps * means[:, :, 0]) ** 2
+        # a constant pattern would give arbitrary values from its rounding residue
+        flat = _constant_up_to_rounding(diag, means[:, :, 0], n_feat)
     else:
         flat = diag == 0
     if flat.any():

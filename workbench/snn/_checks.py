@@ -25,7 +25,7 @@ messages are the same either way.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from numbers import Integral
 from typing import Any, NamedTuple
 
@@ -35,6 +35,7 @@ from .._validation import (
     FLOAT_DTYPES,
     TIME_DTYPE,
     WAVE_DTYPE,
+    _dtype_names,
     check_choice,
     check_float,
     check_int,
@@ -77,6 +78,7 @@ __all__ = [
     "StdpInputs",
     "validate_config",
     "validate_stdp",
+    "validate_reward",
     "validate_rstdp",
     "MAX_T",
     "MAX_RATE_T",
@@ -101,10 +103,6 @@ def on_device(x: Any, device: str) -> bool:
     if device == "cpu":
         return isinstance(x, np.ndarray) and not (gpu_types and isinstance(x, gpu_types))
     raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
-
-
-def _dtype_names(dtypes: Iterable) -> str:
-    return " or ".join(np.dtype(d).name for d in dtypes)
 
 
 def all_finite(x) -> bool:
@@ -569,12 +567,19 @@ def validate_config(config, name: str = "config"):
     return config
 
 
-def validate_rstdp(layer, pre, winners, reward, reward_config, punish_config, device: str = "cpu"):
-    """-> ``(StdpInputs, reward, reward_config, punish_config)``; one bool flag per winner."""
+def validate_reward(winners, reward, reward_config, punish_config, device: str = "cpu"):
+    """-> ``(reward, reward_config, punish_config)``: the R-STDP arguments beyond
+    :func:`validate_stdp`'s; one bool flag per winner."""
     reward_config = validate_config(reward_config, "reward_config")
     punish_config = validate_config(punish_config, "punish_config")
     reward = check_device_array(reward, "reward", device, ndim=1, dtypes=(np.bool_,))
     n = winners.shape[0] if on_device(winners, device) and winners.ndim == 2 else None
     if n is not None and reward.shape[0] != n:
         raise ValueError(f"reward must have one flag per winner ({n}), got {reward.shape[0]}")
+    return reward, reward_config, punish_config
+
+
+def validate_rstdp(layer, pre, winners, reward, reward_config, punish_config, device: str = "cpu"):
+    """-> ``(StdpInputs, reward, reward_config, punish_config)``; one bool flag per winner."""
+    reward, reward_config, punish_config = validate_reward(winners, reward, reward_config, punish_config, device)
     return validate_stdp(layer, pre, winners, device), reward, reward_config, punish_config

@@ -30,17 +30,9 @@ __all__ = [
     "from_events",
 ]
 
-# Spyker stores intermediate spike steps as uint16; keep T in that range so results stay
-# comparable (and waves of T > 65535 steps would not fit in memory anyway).
-_MAX_T = 65535
-
 
 def _check_images(images, name: str = "images") -> np.ndarray:
     return check_array(images, name, ndim=4, dtypes=FLOAT_DTYPES, finite=True, min_shape=(1, 1, 1, 1))
-
-
-def _check_T(T) -> int:
-    return check_int(T, "T", min_value=1, max_value=_MAX_T)
 
 
 @gpu_dispatch()
@@ -164,7 +156,7 @@ def rate_code(images: np.ndarray, T: int, seed: int | np.random.Generator | None
     maximum intensity spiking most, minimum never) are comparable.
     """
     images = _check_images(images)
-    T = _check_T(T)
+    T = _v._check_T(T, max_value=_v.MAX_T)
     if isinstance(seed, np.random.Generator):
         rng = seed
     elif seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)):

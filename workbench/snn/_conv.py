@@ -56,10 +56,6 @@ def conv_output_shape(
     return (h + 2 * py - kh) // sy + 1, (w + 2 * px - kw) // sx + 1
 
 
-def _check_weight(weight, name: str = "weight", ndim: int = 4) -> np.ndarray:
-    return check_array(weight, name, ndim=ndim, dtypes=FLOAT_DTYPES, finite=True, min_shape=(1,) * ndim)
-
-
 def _transposed_padded(weight: np.ndarray) -> np.ndarray:
     """Weights as ``(C, kh, kw, Fp)``: features innermost, zero-padded to a multiple of 8.
 

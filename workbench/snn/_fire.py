@@ -10,16 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from .._threads import kernel_threads as _threads
-from .._validation import FLOAT_DTYPES, TIME_DTYPE, WAVE_DTYPE, check_array
+from .._validation import TIME_DTYPE, WAVE_DTYPE
 from .._kernels import fire as _k
 from ._dispatch import gpu_dispatch
 from . import _checks as _v  # input validation shared with workbench.cuda
 
 __all__ = ["threshold", "quantize", "fire", "first_spike"]
-
-def _check_potentials(potentials, name: str = "potentials", finite: bool = True) -> np.ndarray:
-    # finite=False: the caller's kernel checks finiteness in its own pass (see _raise_non_finite)
-    return check_array(potentials, name, ndim=(3, 5), dtypes=FLOAT_DTYPES, finite=finite, min_shape=(1, 1, 1, 1, 1))
 
 
 def _raise_non_finite(bad: np.ndarray, name: str = "potentials") -> None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .._threads import get_num_threads
-from .._validation import FLOAT_DTYPES, TIME_DTYPE, WAVE_DTYPE, check_array, check_float, check_pair
+from .._validation import FLOAT_DTYPES, TIME_DTYPE, WAVE_DTYPE, check_array
 from .._kernels import pool as _k
 from ._dispatch import gpu_dispatch
 from . import _checks as _v  # input validation shared with workbench.cuda
@@ -36,16 +36,6 @@ def _pad_array(x: np.ndarray, pads: tuple[int, int, int, int], value) -> np.ndar
     out = np.full(shape, value, dtype=x.dtype)
     out[..., top : top + x.shape[-2], left : left + x.shape[-1]] = x
     return out
-
-
-def _pad_value(value, dtype: np.dtype, name: str = "value"):
-    value = check_float(value, name)
-    if dtype.kind in "ui":
-        info = np.iinfo(dtype)
-        if value != int(value) or not info.min <= value <= info.max:
-            raise ValueError(f"{name} must be an integer representable as {dtype.name}, got {value}")
-        return int(value)
-    return value
 
 
 @gpu_dispatch()
@@ -97,30 +87,15 @@ def pad_timemap(tmap: np.ndarray, padding: PadSpec, T: int | None = None) -> np.
     return _pad_array(tmap, pads, T)
 
 
-def _check_times(tmap: np.ndarray, T: int) -> None:
-    if tmap.size and (tmap.min() < 0 or tmap.max() > T):
-        raise ValueError(f"tmap values must lie in [0, T={T}], got [{tmap.min()}, {tmap.max()}]")
-
-
 def pool_output_shape(
     height: int, width: int, kernel, stride=None, padding: PadSpec = 0
 ) -> tuple[int, int]:
     """Spatial output size ``(OH, OW)`` of a pooling: ``(H + pt + pb - kh) // sh + 1``."""
-    kh, kw = check_pair(kernel, "kernel", min_value=1)
-    sh, sw = check_pair(kernel if stride is None else stride, "stride", min_value=1)
-    top, bottom, left, right = _padding4(padding)
-    hp, wp = height + top + bottom, width + left + right
-    if hp < kh or wp < kw:
-        raise ValueError(f"kernel {(kh, kw)} is larger than the padded input {(hp, wp)}")
-    return (hp - kh) // sh + 1, (wp - kw) // sw + 1
+    return _geometry((height, width), kernel, stride, padding)[3]
 
 
-def _geometry(shape, kernel, stride, padding):
-    kh, kw = check_pair(kernel, "kernel", min_value=1)
-    sh, sw = check_pair(kernel if stride is None else stride, "stride", min_value=1)
-    pads = _padding4(padding)
-    oh, ow = pool_output_shape(shape[-2], shape[-1], (kh, kw), (sh, sw), padding)
-    return (kh, kw), (sh, sw), pads, (oh, ow)
+# (shape, kernel, stride, padding) -> ((kh, kw), (sh, sw), pads, (OH, OW)); one definition
+_geometry = _v._pool_geometry
 
 
 def _max_pool_cumulative(wave, out, pads, kernel, stride) -> bool:

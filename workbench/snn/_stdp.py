@@ -70,9 +70,7 @@ class STDPConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "a_plus", check_float(self.a_plus, "a_plus"))
         object.__setattr__(self, "a_minus", check_float(self.a_minus, "a_minus"))
-        if not isinstance(self.stabilize, (bool, np.bool_)):
-            raise TypeError(f"stabilize must be a bool, got {type(self.stabilize).__name__}")
-        object.__setattr__(self, "stabilize", bool(self.stabilize))
+        object.__setattr__(self, "stabilize", _v._check_bool(self.stabilize, "stabilize"))
         lower = check_float(self.lower, "lower")
         upper = check_float(self.upper, "upper")
         if not lower < upper:
@@ -207,12 +205,8 @@ def rstdp(
     Equivalent to Spyker's ``layer.stdpconfig = [reward, punish]`` with the config index
     in ``Winner.c``; the winners are applied sequentially in order, as in :func:`stdp`.
     """
-    reward_config = _check_config(reward_config, "reward_config")
-    punish_config = _check_config(punish_config, "punish_config")
-    reward = _v.check_device_array(reward, "reward", ndim=1, dtypes=(np.bool_,))
-    n = winners.shape[0] if isinstance(winners, np.ndarray) and winners.ndim == 2 else None
-    if n is not None and reward.shape[0] != n:
-        raise ValueError(f"reward must have one flag per winner ({n}), got {reward.shape[0]}")
+    # the same checks as workbench.cuda.rstdp; _apply validates layer, pre and winners
+    reward, reward_config, punish_config = _v.validate_reward(winners, reward, reward_config, punish_config)
     which = np.where(reward, 0, 1).astype(np.intp)
     _apply(layer, pre, winners, [reward_config, punish_config], which)
 
