@@ -349,74 +349,48 @@ class DecisionLayer(Layer):
         winners = np.stack([np.arange(B), f, tstar, y, x], axis=1)[fired]
         return np.ascontiguousarray(winners, dtype=np.int32)
 
-    def _columns(self, tmap: np.ndarray, T: int) -> tuple[np.ndarray, tuple[int, int]]:
-        """im2col of the fired inputs ``(C*kh*kw, B, OH*OW)`` (weights' dtype) and ``(OH, OW)``."""
-        fired = (tmap < T).astype(self.conv.weight.dtype)
+    def _final_potentials(self, tmap: np.ndarray, T: int, chunk: int = 64):
+        """Yield the final potentials ``(b, F, OH, OW)`` of each chunk of samples (im2col of
+        the fired inputs and one GEMM; chunks bound the im2col memory)."""
         py, px = self.conv.padding  # snn.Conv keeps a (y, x) pair
-        fired = np.pad(fired, ((0, 0), (0, 0), (py, py), (px, px)))
         kh, kw = self.conv.weight.shape[2:]
-        win = np.lib.stride_tricks.sliding_window_view(fired, (kh, kw), axis=(2, 3))  # (B, C, OH, OW, kh, kw)
-        B, C, OH, OW = win.shape[:4]
-        cols = np.ascontiguousarray(win.transpose(1, 4, 5, 0, 2, 3)).reshape(C * kh * kw, B, OH * OW)
-        return cols, (OH, OW)
-
-    def _final_potentials(self, tmap: np.ndarray, T: int) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
-        """Final potentials ``(B, F, OH*OW)``, the columns of :meth:`_columns` and ``(OH, OW)``."""
-        cols, out_hw = self._columns(tmap, T)
-        K, B, P = cols.shape
         flat_w = self.conv.weight.reshape(self.out_channels, -1)
-        # One (F, K) x (K, B*P) product: a stacked matmul would not reach BLAS's speed.
-        pot = (flat_w @ cols.reshape(K, B * P)).reshape(-1, B, P).transpose(1, 0, 2)
-        return np.ascontiguousarray(pot), cols, out_hw
-
-    def _pick_max(self, pot: np.ndarray, dropped: np.ndarray | None) -> tuple[int, bool]:
-        """Flat index of the largest final potential of one sample ``(F, P)``, and whether it is > 0."""
-        if dropped is not None:
-            pot = np.where(dropped[:, None], -np.inf, pot)
-        best = int(np.argmax(pot))  # first maximum: the lowest flat index wins a tie
-        # A neuron "fires" (at the end) when its potential is positive, as SpykeTorch's
-        # thresholdless fire does; no input spike at all leaves the sample undecided.
-        return best, bool(pot.flat[best] > 0)
-
-    def _chunked_potentials(self, tmap: np.ndarray, T: int, chunk: int = 64):
-        """Yield ``(start, final potentials, (OH, OW))`` per chunk of samples (bounded im2col memory)."""
         for start in range(0, tmap.shape[0], chunk):
-            pot, _, out_hw = self._final_potentials(tmap[start : start + chunk], T)
-            yield start, pot, out_hw
+            fired = (tmap[start : start + chunk] < T).astype(self.conv.weight.dtype)
+            fired = np.pad(fired, ((0, 0), (0, 0), (py, py), (px, px)))
+            win = np.lib.stride_tricks.sliding_window_view(fired, (kh, kw), axis=(2, 3))  # (b, C, OH, OW, kh, kw)
+            B, C, OH, OW = win.shape[:4]
+            cols = np.ascontiguousarray(win.transpose(1, 4, 5, 0, 2, 3)).reshape(C * kh * kw, B * OH * OW)
+            # One (F, K) x (K, b*P) product: a stacked matmul would not reach BLAS's speed.
+            yield (flat_w @ cols).reshape(-1, B, OH, OW).transpose(1, 0, 2, 3)
 
     def _decide_max_potential(self, tmap: np.ndarray, T: int, dropped: np.ndarray | None = None) -> np.ndarray:
         """:meth:`_decide` for ``rule="max_potential"``: largest final potential, at step T - 1."""
-        rows = []
-        for start, pot, (OH, OW) in self._chunked_potentials(tmap, T):
-            for i in range(pot.shape[0]):
-                best, ok = self._pick_max(pot[i], dropped)
-                if ok:
-                    f, p = divmod(best, OH * OW)
-                    rows.append((start + i, f, T - 1, *divmod(p, OW)))
-        return np.array(rows, dtype=np.int32).reshape(-1, 5)
+        active = None if dropped is None else ~dropped
+        won = snn.max_potential_decide(tmap, self.conv.weight, T, self.conv.padding, active)
+        rows = np.flatnonzero(won[:, 0] >= 0)
+        winners = np.column_stack([rows, won[rows, 0], np.full(len(rows), T - 1), won[rows, 1], won[rows, 2]])
+        return np.ascontiguousarray(winners, dtype=np.int32).reshape(-1, 5)
 
     def _learn_max_potential(self, tmap: np.ndarray, T: int, labels: np.ndarray) -> None:
-        """Online R-STDP with the max-potential rule, exact and batched.
+        """Online R-STDP with the max-potential rule (:func:`workbench.snn.max_potential_rstdp`).
 
-        The batch's final potentials come from one matrix product; R-STDP then changes only
-        the winner's feature, so before each later decision only the potentials of features
-        already updated in this batch are recomputed.
+        The batch is cut where an adaptation block ends, so every sample learns with the
+        rates its block's predecessors set, exactly as one sample at a time.
         """
-        pot, cols, (OH, OW) = self._final_potentials(tmap, T)
-        flat_w = self.conv.weight.reshape(self.out_channels, -1)  # a view: sees every update
+        active = None if self._dropped is None else ~self._dropped
         classes = self.neuron_class()
-        updated = np.zeros(self.out_channels, dtype=bool)
-        for b in range(tmap.shape[0]):
-            if updated.any():
-                stale = np.flatnonzero(updated)
-                pot[b, stale] = flat_w[stale] @ cols[:, b]
-            best, ok = self._pick_max(pot[b], self._dropped)
-            if ok:
-                f, p = divmod(best, OH * OW)
-                winner = np.array([[0, f, T - 1, *divmod(p, OW)]], dtype=np.int32)
-                self._rstdp_one(tmap[b : b + 1], winner, classes[f] == labels[b])
-                updated[f] = True
-            self._record(b, classes[f] if ok else -1, labels[b])
+        start = 0
+        while start < tmap.shape[0]:
+            stop = tmap.shape[0]
+            if self.adapt_every:
+                stop = min(stop, start + self.adapt_every - self._block[1])
+            won = snn.max_potential_rstdp(tmap[start:stop], self.conv.weight, T, labels[start:stop], classes,
+                                          *self._configs(), padding=self.conv.padding, active=active)
+            pred = np.where(won[:, 0] >= 0, classes[np.maximum(won[:, 0], 0)], -1)
+            self.last_prediction[start:stop] = pred
+            self._count(int(np.count_nonzero(pred == labels[start:stop])), stop - start)
+            start = stop
 
     def _rstdp_one(self, sample: np.ndarray, winner: np.ndarray, rewarded: bool) -> None:
         """R-STDP of one winner, on a view of its feature's weights (validates 1/F of them)."""
@@ -428,9 +402,14 @@ class DecisionLayer(Layer):
 
     def _record(self, b: int, prediction: int, label: int) -> None:
         self.last_prediction[b] = prediction
+        self._count(int(prediction == label), 1)
+
+    def _count(self, hits: int, samples: int) -> None:
+        """Add to the adaptation block; a complete block sets the hit rate (never overshoots:
+        callers cut batches at block ends)."""
         if self.adapt_every:
-            self._block[0] += int(prediction == label)
-            self._block[1] += 1
+            self._block[0] += hits
+            self._block[1] += samples
             if self._block[1] == self.adapt_every:
                 self.hit_rate = self._block[0] / self.adapt_every
                 self._block = [0, 0]
@@ -474,8 +453,7 @@ class DecisionLayer(Layer):
     def forward(self, tmap: np.ndarray, T: int) -> np.ndarray:
         if self.rule == "max_potential":
             # Thresholdless neurons fire once, at the last step, if anything reached them.
-            return np.concatenate([np.where(pot > 0, T - 1, T).astype(np.int32).reshape(pot.shape[0], -1, *out_hw)
-                                   for _, pot, out_hw in self._chunked_potentials(tmap, T)])
+            return np.concatenate([np.where(pot > 0, T - 1, T).astype(np.int32) for pot in self._final_potentials(tmap, T)])
         out, _ = snn.sparse.conv(tmap, self.conv.weight, float(self.threshold), T, 1, self.conv.padding)
         return out
 

@@ -29,6 +29,8 @@ from ._layers import ConvLayer, DecisionLayer, Layer, layer_from_spec
 __all__ = ["Frontend", "Network", "TrainingLog"]
 
 CHECKPOINT_FORMAT = 1
+# Samples per call of an online (decision) layer: results do not depend on it.
+_ONLINE_BATCH = 1024
 
 
 @dataclass
@@ -315,7 +317,10 @@ class Network:
             hits = 0
             if isinstance(layer, DecisionLayer):
                 layer.new_epoch(epoch)
-            for idx in _progress(_as_batches(n, batch_size, order), -(-n // batch_size), f"layer {index} epoch {epoch + 1}/{epochs}", progress):
+            # A decision layer learns online (sample by sample) whatever the batch, so larger
+            # batches only save per-call overhead.
+            size = max(batch_size, _ONLINE_BATCH) if isinstance(layer, DecisionLayer) else batch_size
+            for idx in _progress(_as_batches(n, size, order), -(-n // size), f"layer {index} epoch {epoch + 1}/{epochs}", progress):
                 batch = np.ascontiguousarray(inputs[idx], dtype=np.int32)
                 if isinstance(layer, DecisionLayer):
                     layer.learn(batch, self.T, labels[idx])

@@ -30,7 +30,9 @@ from ._wta import *  # noqa: F401,F403
 from ._wta import __all__ as _a_wta
 from ._stdp import *  # noqa: F401,F403
 from ._stdp import __all__ as _a_stdp
+from ._decision import *  # noqa: F401,F403
+from ._decision import __all__ as _a_decision
 from . import sparse  # noqa: F401  (event-driven path on time maps)
 from .._threads import get_num_threads, num_threads, set_num_threads
 
-__all__ = [*_a_coding, *_a_filters, *_a_conv, *_a_pool, *_a_fire, *_a_inhibit, *_a_wta, *_a_stdp, "sparse", "get_num_threads", "set_num_threads", "num_threads"]
+__all__ = [*_a_coding, *_a_filters, *_a_conv, *_a_pool, *_a_fire, *_a_inhibit, *_a_wta, *_a_stdp, *_a_decision, "sparse", "get_num_threads", "set_num_threads", "num_threads"]

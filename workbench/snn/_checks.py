@@ -36,12 +36,16 @@ from .._validation import (
     TIME_DTYPE,
     WAVE_DTYPE,
     _dtype_names,
+    check_array,
     check_choice,
     check_float,
     check_int,
     check_pair,
 )
 from . import _dispatch
+
+# Integer label dtypes accepted by the decision ops (converted to int64 for the kernel).
+INT_DTYPES = (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32)
 
 __all__ = [
     "DEVICES",
@@ -583,3 +587,41 @@ def validate_rstdp(layer, pre, winners, reward, reward_config, punish_config, de
     """-> ``(StdpInputs, reward, reward_config, punish_config)``; one bool flag per winner."""
     reward, reward_config, punish_config = validate_reward(winners, reward, reward_config, punish_config, device)
     return validate_stdp(layer, pre, winners, device), reward, reward_config, punish_config
+
+
+def validate_max_potential(tmap, weight, T, padding, active, device: str = "cpu"):
+    """-> ``(tmap, weight, T, (py, px), active uint8 (F,))`` for the max-potential decision ops."""
+    tmap = check_device_array(tmap, "tmap", device, ndim=4, dtypes=(TIME_DTYPE,), min_shape=(1, 1, 1, 1))
+    weight = validate_weight(weight, device)
+    T = _check_T(T)
+    _check_channels(weight.shape[1], tmap.shape[1], weight.shape, "tmap", tmap.shape)
+    check_times(tmap, "tmap", T)
+    padding = check_pair(padding, "padding", min_value=0)
+    _conv_out(tmap.shape[2:], weight.shape[2:], (1, 1), padding)
+    if active is None:
+        active = np.ones(weight.shape[0], dtype=np.uint8)
+    else:
+        active = check_device_array(active, "active", device, ndim=1, dtypes=(np.bool_,))
+        if active.shape[0] != weight.shape[0]:
+            raise ValueError(f"active must have one flag per feature ({weight.shape[0]}), got {active.shape[0]}")
+        active = np.ascontiguousarray(active, dtype=np.uint8)
+    return tmap, weight, T, padding, active
+
+
+def validate_decision_labels(labels, feature_class, n_samples: int, n_features: int, reward_config, punish_config):
+    """-> ``(labels int64 (B,), feature_class int64 (F,), reward_config, punish_config)``: the
+    learning arguments of :func:`workbench.snn.max_potential_rstdp`."""
+    labels = check_array(labels, "labels", ndim=1, dtypes=INT_DTYPES)
+    feature_class = check_array(feature_class, "feature_class", ndim=1, dtypes=INT_DTYPES)
+    if labels.shape[0] != n_samples:
+        raise ValueError(f"labels must have one entry per sample ({n_samples}), got {labels.shape[0]}")
+    if feature_class.shape[0] != n_features:
+        raise ValueError(f"feature_class must have one entry per feature ({n_features}), got {feature_class.shape[0]}")
+    reward_config = validate_config(reward_config, "reward_config")
+    punish_config = validate_config(punish_config, "punish_config")
+    for attr in ("stabilize", "lower", "upper"):
+        if getattr(reward_config, attr) != getattr(punish_config, attr):
+            raise ValueError(f"reward_config and punish_config must share {attr}, got "
+                             f"{getattr(reward_config, attr)} and {getattr(punish_config, attr)}")
+    return (np.ascontiguousarray(labels, dtype=np.int64), np.ascontiguousarray(feature_class, dtype=np.int64),
+            reward_config, punish_config)
