@@ -358,7 +358,8 @@ def _accuracy_figure(results: dict[str, dict[str, np.ndarray]]):
     ax.set_xlim(0, 140)
     ax.set_xticks(np.arange(0, 101, 20))
     ax.set_xlabel("test accuracy (%)")
-    ax.legend(loc="lower right", fontsize=7, frameon=False)  # the empty corner beside the last row
+    # Below the axes: inside, it would cover the labels of whichever row is longest.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=7, frameon=False)
     ax.set_title("Spiking networks trained here vs the published accuracy", fontsize=9)
     return fig
 
