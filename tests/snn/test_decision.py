@@ -171,3 +171,36 @@ def test_bad_input_raises(rng):
     frozen.flags.writeable = False
     with pytest.raises(ValueError, match="writeable"):
         max_potential_rstdp(tmap, frozen, 4, labels, classes, REWARD, PUNISH)
+
+
+# ---------------------------------------------------------------- Spyker
+def test_rstdp_matches_the_step_composed_from_spyker(rng):
+    # Spyker 0.1.0 has no decision op; the same online step is its Conv forward, the argmax
+    # of the last step's potentials and Conv.stdp for that winner, one sample at a time.
+    spyker = pytest.importorskip("spyker")
+    B, C, H, W, F, k, pad, T = 12, 6, 4, 4, 10, 3, 1, 6
+    tmap = np.where(rng.random((B, C, H, W)) < 0.3, rng.integers(0, T, (B, C, H, W)), T).astype(np.int32)
+    labels = rng.integers(0, 2, B)
+    classes = np.arange(F) % 2
+    weight = np.clip(rng.normal(0.8, 0.05, (F, C, k, k)), 0.2, 0.8).astype(np.float32)
+    reward = STDPConfig(0.004, -0.003, stabilize=False, lower=0.2, upper=0.8)
+    punish = STDPConfig(-0.004, 0.0005, stabilize=False, lower=0.2, upper=0.8)
+    conv = spyker.Conv(C, F, k, pad=pad)
+    conv.stdpconfig = [spyker.STDPConfig(0.004, -0.003, False, 0.2, 0.8), spyker.STDPConfig(-0.004, 0.0005, False, 0.2, 0.8)]
+    np.asarray(conv.kernel)[...] = weight
+    waves = (np.arange(T).reshape(1, T, 1, 1, 1) >= tmap[:, None]).astype(np.uint8)
+    expected = []
+    for b in range(B):
+        final = np.asarray(conv(waves[b : b + 1]))[0, -1]
+        f, y, x = np.unravel_index(int(np.argmax(final)), final.shape)
+        expected.append((f, y, x))
+        winner = spyker.Winner(0 if classes[f] == labels[b] else 1, T - 1, int(f))
+        winner.y, winner.x = int(y), int(x)
+        out = np.zeros((1, T, F, H + 2 * pad - k + 1, W + 2 * pad - k + 1), np.uint8)
+        out[0, T - 1, f, y, x] = 1
+        conv.stdp(waves[b : b + 1], [[winner]], out)
+    w = weight.copy()
+    won = max_potential_rstdp(tmap, w, T, labels, classes, reward, punish, padding=pad)
+    np.testing.assert_array_equal(won, expected)
+    np.testing.assert_allclose(w, np.asarray(conv.kernel), rtol=0, atol=1e-6)
+    assert not np.array_equal(w, weight)
