@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import xarray as xr
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -194,7 +194,11 @@ def test_rdm_correlation_fast_path(rng, method):
     for t in range(3):
         np.testing.assert_allclose(got.values[:, :, t], ref_rdm(xt[order, :, t], method), atol=1e-12)
         np.testing.assert_array_equal(got.values[:, :, t], got.values[:, :, t].T)
-    xr.testing.assert_identical(got, plain_rdm_array(got.values, list("abcde"), [0.0, 0.05, 0.1], method))
+    assert_same_labelled(got, got.values, np.array(list("abcde")), method, np.array([0.0, 0.05, 0.1]))
+    # integer condition ids and a datetime time axis
+    days = np.array(["2026-01-01", "2026-01-02", "2026-01-03"], dtype="datetime64[ns]")
+    got = rdm(xr.DataArray(xt, dims=("stim", "unit", "time"), coords={"stim": [7, 3, 5, 1, 9], "time": days}), method)
+    assert_same_labelled(got, got.values, np.array([1, 3, 5, 7, 9]), method, days)
     # batch of 1: a single condition gives a 1x1 zero RDM
     assert rdm(rng.normal(size=(1, 4)), method).values.tolist() == [[0.0]]
     assert rdm(rng.normal(size=(1, 4, 2)), method).shape == (1, 1, 2)
@@ -208,6 +212,156 @@ def test_rdm_correlation_fast_path(rng, method):
             rdm(y[:, :, 2], method)
     with pytest.raises(ValueError, match="overflow"):
         rdm(rng.normal(size=(3, 4)) * 1e200, method)  # finite input whose norms overflow
+
+
+def ref_single_bin(x, method):
+    """Plain single-bin correlation / cosine RDM: centre / normalise the patterns, one product."""
+    x = np.asarray(x, dtype=np.float64)
+    if method == "correlation":
+        x = x - x.mean(axis=1, keepdims=True)
+    u = x / np.linalg.norm(x, axis=1, keepdims=True)
+    d = 1.0 - u @ u.T
+    np.fill_diagonal(d, 0.0)
+    return d
+
+
+def assert_same_labelled(out, values, labels, method, time=None):
+    """``out`` equals the public-constructor DataArray, down to its pandas indexes."""
+    plain = plain_rdm_array(values, labels, time, method=method)
+    xr.testing.assert_identical(out, plain)
+    for dim in out.dims:
+        got, want = out.indexes[dim], plain.indexes[dim]
+        assert type(got) is type(want) and got.name == want.name == dim and got.dtype == want.dtype
+        assert out.xindexes[dim].coord_dtype == plain.xindexes[dim].coord_dtype
+        assert out[dim].dtype == plain[dim].dtype
+    # each dim owns its labels, as with the constructor
+    assert not np.shares_memory(out.indexes["condition"].values, out.indexes["condition_b"].values)
+    if time is None:
+        assert out.to_pandas().equals(plain.to_pandas())
+
+
+@pytest.mark.parametrize("method", ["correlation", "cosine"])
+@pytest.mark.parametrize(
+    "case",
+    ["random", "one_condition", "ties", "mean_dominated", "one_mean_dominated", "int", "float32", "bool", "strided", "fortran", "unaligned"],
+)
+def test_rdm_single_bin_matches_reference(rng, method, case):
+    """One pattern per condition, no time axis (rdm's shortest path) against a plain NumPy RDM."""
+    x = rng.normal(size=(12, 30))
+    if case == "one_condition":
+        x = x[:1]
+    elif case == "ties":
+        x[3] = x[7]  # identical patterns: distance 0 (up to rounding)
+        x[5] = 2.5 * x[1] + (0.0 if method == "cosine" else 4.0)  # same correlation / direction
+    elif case == "mean_dominated":
+        x = x + 100.0  # every mean dominates its spread: explicit centring
+    elif case == "one_mean_dominated":
+        x[4] += 50.0
+    elif case == "int":
+        x = rng.integers(-3, 9, size=(9, 40))
+    elif case == "float32":
+        x = x.astype(np.float32)
+    elif case == "bool":
+        x = rng.random((6, 25)) < 0.5
+    elif case == "strided":
+        x = rng.normal(size=(24, 30))[::2, 1::2]
+    elif case == "fortran":
+        x = np.asfortranarray(x)
+    elif case == "unaligned":  # numpy's matmul then skips BLAS
+        x = np.ndarray(x.shape, dtype=np.float64, buffer=bytearray(x.nbytes + 1), offset=1)
+        x[...] = rng.normal(size=x.shape)
+        assert not x.flags.aligned
+    before = x.copy()
+    out = rdm(x, method)
+    np.testing.assert_array_equal(x, before)  # input untouched
+    want = ref_single_bin(x, method)
+    np.testing.assert_allclose(out.values, want, rtol=0, atol=1e-12)
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out.values, out.values.T)  # exactly symmetric
+    np.testing.assert_array_equal(np.diag(out.values), 0.0)
+    assert_same_labelled(out, out.values, np.arange(x.shape[0]), method)
+    if case == "ties":
+        assert abs(out.values[3, 7]) < 1e-14 and abs(out.values[1, 5]) < 1e-14
+    # the same patterns as a T=1 time axis and as a DataArray with (sorted) condition ids
+    ids = np.arange(x.shape[0]) * 3 + 1
+    for got in (rdm(x[:, :, None], method).isel(time=0), rdm(xr.DataArray(x, dims=("stim", "unit"), coords={"stim": ids}), method)):
+        np.testing.assert_allclose(got.values, want, rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(got.values, got.values.T)
+        np.testing.assert_array_equal(np.diag(got.values), 0.0)
+    # remove_mean makes cosine the correlation distance
+    if method == "cosine":
+        np.testing.assert_allclose(rdm(x, "cosine", remove_mean=True).values, ref_single_bin(x, "correlation"), rtol=0, atol=1e-12)
+
+
+def test_rdm_single_bin_edge_errors(rng):
+    # 1x1 and single-feature patterns are constant: correlation undefined, cosine fine
+    with pytest.raises(ValueError, match="constant"):
+        rdm(rng.normal(size=(1, 1)))
+    with pytest.raises(ValueError, match="constant"):
+        rdm(rng.normal(size=(4, 1)))
+    assert rdm(np.array([[2.0]]), "cosine").values.tolist() == [[0.0]]
+    scalars = np.array([[1.5], [-2.0], [0.25]])  # cosine of scalars: 0 (same sign) or 2
+    np.testing.assert_array_equal(rdm(scalars, "cosine").values, [[0, 2, 0], [2, 0, 2], [0, 2, 0]])
+    with pytest.raises(ValueError, match="all-zero"):
+        rdm(np.array([[0.0]]), "cosine")
+    # one all-zero / constant row among good ones, with short patterns (tight rounding bound)
+    for p in (2, 3, 1000):
+        for value in (0.0, 0.1, 1 / 3, -7.3, 1e5):
+            x = rng.normal(size=(5, p))
+            x[2] = value
+            with pytest.raises(ValueError, match="constant"):
+                rdm(x)
+    # non-finite values in a mean-dominated pattern, or overflowing only after centring
+    x = rng.normal(size=(4, 6)) + 100.0
+    x[1, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        rdm(x)
+    with pytest.raises(TypeError, match="data"):
+        rdm(np.ones((3, 4), dtype=complex))
+    with pytest.raises(TypeError, match="data"):
+        rdm(np.array([["a", "b"], ["c", "d"]]))
+    with pytest.raises(ValueError, match="data"):
+        rdm(np.zeros((0, 4)))
+    with pytest.raises(ValueError, match="data"):
+        rdm(np.zeros((3, 0)), "cosine")
+    with pytest.raises(TypeError, match="remove_mean"):
+        rdm(rng.normal(size=(3, 4)), remove_mean=1)
+
+
+@pytest.mark.parametrize("labels", [np.array([4, 2, 9], dtype=np.int32), np.array([3, 1, 2], dtype=np.uint8), np.array([0.5, -1.0, 2.0]), np.array([0.5, -1.0, 2.0], dtype=np.float32), np.array(["b", "a", "c"]), np.array([True, False, True, False])])
+def test_rdm_labels_identical_to_constructor(rng, labels):
+    """The directly assembled coordinates equal xarray's own, for every label dtype."""
+    x = rng.normal(size=(labels.size * 2, 7))
+    lab = np.tile(labels, 2)
+    out = rdm(x, "correlation", labels=lab)
+    uniq = np.unique(labels)
+    m = np.array([x[lab == u].mean(axis=0) for u in uniq])
+    np.testing.assert_allclose(out.values, ref_single_bin(m, "correlation"), rtol=0, atol=1e-12)
+    assert_same_labelled(out, out.values, uniq, "correlation")
+    # the result behaves like a constructed one
+    first = uniq[0]
+    np.testing.assert_array_equal(out.sel(condition=first).values, out.values[0])
+    stacked = xr.concat([out, out], dim="subject")
+    assert stacked.sizes == {"subject": 2, "condition": uniq.size, "condition_b": uniq.size}
+    assert rdm(x[: labels.size], "euclidean", labels=labels).indexes["condition"].equals(out.indexes["condition"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    arrays(np.float64, st.tuples(st.integers(2, 7), st.integers(3, 12)), elements=st.floats(-10, 10)),
+    st.integers(0, 2**31 - 1),
+)
+def test_rdm_correlation_invariant_to_affine_maps(x, seed):
+    """Correlation distance ignores a positive scale and any offset per pattern."""
+    assume((x.std(axis=1) > 0.1).all())
+    g = np.random.default_rng(seed)
+    scale = g.uniform(0.5, 4.0, size=(x.shape[0], 1))
+    shift = g.uniform(-50.0, 50.0, size=(x.shape[0], 1))
+    d = rdm(x).values
+    np.testing.assert_allclose(rdm(scale * x + shift).values, d, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(d, ref_single_bin(x, "correlation"), rtol=0, atol=1e-12)
+    assert (d >= -1e-12).all() and (d <= 2 + 1e-12).all()
+    np.testing.assert_array_equal(d, d.T)
 
 
 @pytest.mark.parametrize("value", [0.1, 1 / 3, 0.7, 123.456])
@@ -376,3 +530,20 @@ def test_rdm_time_matches_rsatoolbox_movie(trials):
     want = calc_rdm_movie(ds, "correlation", "cond").get_vectors()
     got = upper_tri(rdm(xt, "correlation", labels=labels).transpose("time", "condition", "condition_b"))
     np.testing.assert_allclose(got, want, atol=1e-10)
+
+
+def test_label_fast_path_falls_back_to_the_public_one(rng, monkeypatch):
+    # The fast label construction uses private pandas/xarray pieces; if a release changes
+    # them, the import-time check must say so and the public path must give the same RDM.
+    from workbench.rsa import _rdm
+
+    x = rng.standard_normal((7, 20))
+    fast = rdm(x, method="correlation")
+    monkeypatch.setattr(_rdm, "_FAST_LABELS", False)
+    xr.testing.assert_identical(rdm(x, method="correlation"), fast)
+
+    def broken(*args, **kwargs):
+        raise AttributeError("changed in a new pandas")
+
+    monkeypatch.setattr(_rdm.pd.Index, "_simple_new", broken)
+    assert _rdm._fast_labels_agree() is False

@@ -15,6 +15,7 @@ from collections.abc import Hashable
 import numpy as np
 import pandas as pd
 import xarray as xr
+from xarray.core.indexing import PandasIndexingAdapter
 from xarray.indexes import PandasIndex
 
 from .._validation import check_array, check_choice, check_float
@@ -171,26 +172,100 @@ def _constant_up_to_rounding(sq: np.ndarray, mean: np.ndarray, n_feat: int) -> n
     return sq <= n_feat * (n_feat * np.finfo(np.float64).eps * mean) ** 2
 
 
+def _pandas_index(values: np.ndarray, dim: str) -> PandasIndex:
+    """The PandasIndex that ``xr.DataArray(..., coords={dim: values})`` builds for 1-D labels.
+
+    As xarray's ``PandasIndex.from_variables``: the coordinate keeps the dtype of
+    ``values`` (e.g. ``<U1`` for string labels, whose pandas Index holds ``str``).
+    """
+    return PandasIndex(values, dim, coord_dtype=values.dtype)
+
+
+def _public_condition_coords(uniq: np.ndarray) -> tuple[dict[Hashable, xr.Variable], dict[Hashable, PandasIndex]]:
+    """Coordinate variables and indexes of the "condition" and "condition_b" dims, built
+    through xarray's public index API (any label dtype)."""
+    indexes = {dim: _pandas_index(uniq, dim) for dim in ("condition", "condition_b")}
+    coords: dict[Hashable, xr.Variable] = {}
+    for index in indexes.values():
+        coords.update(index.create_variables())
+    return coords, indexes
+
+
+def _fast_condition_coords(uniq: np.ndarray) -> tuple[dict[Hashable, xr.Variable], dict[Hashable, PandasIndex]]:
+    """:func:`_public_condition_coords` for labels of a plain numeric dtype, assembled directly.
+
+    The pandas Index, xarray's PandasIndex and the coordinate's IndexVariable are exactly
+    what ``pd.Index(uniq)``, xarray's ``safe_cast_to_index`` and
+    ``PandasIndex.create_variables`` produce for such labels, without the generic type
+    dispatch that each of them repeats (measured: ~0.2 ms of a 0.8 ms 92-condition
+    correlation RDM once other work has evicted that code from the caches).  This uses
+    private pandas/xarray pieces, so it is used only when :data:`_FAST_LABELS` (checked
+    once, at import, against the public path) says it still builds the same objects.
+    Each dim gets its own copy of the labels, as with the public constructor.
+    """
+    dtype = uniq.dtype
+    coords, indexes = {}, {}
+    for dim, values in (("condition", uniq), ("condition_b", uniq.copy())):
+        index = pd.Index._simple_new(values, dim)  # what pd.Index(values, name=dim) returns
+        indexes[dim] = PandasIndex(index, dim, dtype, fastpath=True)
+        adapter = object.__new__(PandasIndexingAdapter)  # what create_variables wraps it in
+        adapter.array = index
+        adapter._dtype = dtype
+        coords[dim] = xr.IndexVariable((dim,), adapter, fastpath=True)
+    return coords, indexes
+
+
+def _fast_labels_agree() -> bool:
+    """Whether :func:`_fast_condition_coords` builds what the public path builds with the
+    installed pandas and xarray (a newer release may change the private pieces it uses)."""
+    try:
+        for dtype in (np.int64, np.float64):
+            built = []
+            for make in (_fast_condition_coords, _public_condition_coords):
+                coords, indexes = make(np.arange(3, dtype=dtype))
+                variable = xr.Variable(("condition", "condition_b"), np.zeros((3, 3)), fastpath=True)
+                built.append(xr.DataArray(variable, coords=coords, indexes=indexes, fastpath=True))
+            xr.testing.assert_identical(*built)
+            if built[0].indexes["condition"].dtype != built[1].indexes["condition"].dtype:
+                return False
+        return True
+    except Exception:  # any failure of the private route means: use the public one
+        return False
+
+
+_FAST_LABELS = _fast_labels_agree()
+
+
+def _condition_coords(uniq: np.ndarray) -> tuple[dict[Hashable, xr.Variable], dict[Hashable, PandasIndex]]:
+    """Coordinate variables and indexes of the "condition" and "condition_b" dims.
+
+    ``uniq`` must be a fresh 1-D array owned by the caller.  Plain numeric labels (row
+    numbers, integer condition ids) take :func:`_fast_condition_coords` where it is known
+    to agree with the public path; strings, objects, float16, ... take the public path.
+    """
+    dtype = uniq.dtype
+    if _FAST_LABELS and uniq.ndim == 1 and (dtype.kind in "iu" or dtype in (np.float32, np.float64)):
+        return _fast_condition_coords(uniq)
+    return _public_condition_coords(uniq)
+
+
 def _labelled(d: np.ndarray, uniq: np.ndarray, time, method: str) -> xr.DataArray:
     """The RDM DataArray ("condition", "condition_b"[, "time"]) around ``d`` (no copy).
 
-    Built from its parts (Variables and PandasIndexes handed to the DataArray fast path):
-    the general constructor re-infers, re-validates and deep-copies every coordinate and
-    index, which cost as much as computing a 92-condition correlation RDM.  The result is
-    identical (``xarray.testing.assert_identical``) to
+    Built from its parts (Variables and PandasIndexes handed to the DataArray fast path,
+    see :func:`_condition_coords`): the general constructor re-infers, re-validates and
+    deep-copies every coordinate and index, which cost as much as computing a
+    92-condition correlation RDM.  The result is identical
+    (``xarray.testing.assert_identical``, same index types and names) to
     ``xr.DataArray(d, dims=..., coords=..., name="rdm", attrs={"method": method})``.
+    ``uniq`` must be a fresh array owned by the caller.
     """
+    coords, indexes = _condition_coords(uniq)
     dims: tuple[str, ...] = ("condition", "condition_b")
-    labels = pd.Index(uniq)
-    index_of = {"condition": labels, "condition_b": labels}  # pandas Indexes are immutable: sharing is safe
     if time is not None:
         dims += ("time",)
-        index_of["time"] = pd.Index(time[1])
-    coords: dict[Hashable, xr.Variable] = {}
-    indexes: dict[Hashable, PandasIndex] = {}
-    for dim, index in index_of.items():
-        indexes[dim] = PandasIndex(index, dim)
-        coords.update(indexes[dim].create_variables())
+        indexes["time"] = _pandas_index(time[1], "time")
+        coords.update(indexes["time"].create_variables())
     variable = xr.Variable(dims, d, {"method": method}, fastpath=True)
     return xr.DataArray(variable, coords=coords, name="rdm", indexes=indexes, fastpath=True)
 
@@ -453,6 +528,23 @@ def rdm(
     method = check_choice(method, "method", RDM_METHODS)
     if not isinstance(remove_mean, bool):
         raise TypeError(f"remove_mean must be a bool, got {type(remove_mean).__name__}")
+    if (
+        method in ("correlation", "cosine")
+        and isinstance(data, np.ndarray)
+        and data.ndim == 2
+        and labels is None
+        and runs is None
+        and noise is None
+    ):
+        # The common case (one pattern per condition, no time axis) in as few steps as
+        # possible: for 92 x 1000 patterns the Python-level work around the product
+        # otherwise costs as much as the product.  The checks are those of _unpack.
+        x = check_array(data, "data", min_shape=(1, 1))
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"data must have a real numeric dtype, got {x.dtype}")
+        d = _correlation_rdm_single(x.astype(np.float64, copy=False), method == "correlation" or remove_mean)
+        if d is not None:
+            return _labelled(d, np.arange(x.shape[0]), None, method)
     # Default labels (one condition per row, in row order) need no sorting or averaging.
     default_labels = labels is None and not (isinstance(data, xr.DataArray) and data.dims[0] in data.coords)
     fast = method in ("correlation", "cosine")
@@ -503,17 +595,79 @@ def rdm(
     return _labelled(d[0] if time is None else np.moveaxis(d, 0, 2), uniq, time, method)
 
 
+# Non-finite input must not warn (it fails the checks below).  As a decorator errstate is
+# cheaper than a with block and still thread-safe (a new context token per call).
+@np.errstate(all="ignore")
+def _correlation_rdm_single(x: np.ndarray, centre: bool) -> np.ndarray | None:
+    """Correlation (``centre``) / cosine RDM (C, C) of the patterns x (C, P), or None.
+
+    The single-bin case of :func:`_correlation_rdms` in fewer steps; x must be float64
+    (C-contiguous is fastest).  None means that some pattern is non-finite, all-zero or (when
+    centring) constant: :func:`_correlation_rdms` then recomputes it and raises the right
+    error.  All checks look at (C,) vectors only.
+
+    Work: one BLAS syrk product (numpy mirrors its triangle, and its loop without BLAS
+    sums ``x_i . x_j`` and ``x_j . x_i`` in the same order, so ``g`` is exactly
+    symmetric; the tests check it), one pass over x for the row sums, and a few in-place (C, C) operations,
+    each of which maps a symmetric matrix to a symmetric one:
+    ``d = 1 - (g - z z^T) * (w w^T)`` with ``z_i = sum_k x_ik / sqrt(P)`` (so that
+    ``z_i z_j = P m_i m_j``: the rank-one centring of :func:`_correlation_rdms`, with the
+    same fallback to explicit centring when a mean dominates) and
+    ``w_i = 1 / ||x_i - m_i||``.
+    """
+    n_cond, n_feat = x.shape
+    g = x @ x.T
+    raw = g.diagonal().copy()  # |x_i|^2: inf or NaN for a non-finite pattern
+    if centre:
+        sums = np.add.reduce(x, axis=1)
+        z = sums * (1.0 / math.sqrt(n_feat))
+        outer = z[:, None] * z
+        g -= outer
+        # One test for the usual case: every ratio raw / centred in [1, _MAX_RAW_RATIO],
+        # the bound of _correlation_rdms on the rounding of the rank-one centring.  It
+        # fails (max propagates NaN) for a NaN, infinite, zero or constant pattern
+        # (centred norm <= 0 or rounding residue) and where a mean dominates.  Passing
+        # it rules out constant patterns: _constant_up_to_rounding flags
+        # centred <= P^2 eps^2 z^2 <= P^2 eps^2 raw, impossible next to
+        # centred >= raw / _MAX_RAW_RATIO > 0 for any P below 2^50.
+        ratio = raw / g.diagonal()
+        if not (ratio.max() <= _MAX_RAW_RATIO and ratio.min() > 0.0):
+            if not (raw.min() > 0.0 and raw.max() < np.inf):  # NaN fails both
+                return None
+            means = sums / n_feat  # as ndarray.mean: _constant_up_to_rounding's bound assumes it
+            c = x - means[:, None]
+            g = np.matmul(c, c.T, out=g)
+            if _constant_up_to_rounding(g.diagonal(), means, n_feat).any():
+                return None
+    else:
+        if not (raw.min() > 0.0 and raw.max() < np.inf):  # NaN fails both
+            return None
+        outer = np.empty_like(g)
+    w = np.sqrt(g.diagonal())
+    np.divide(1.0, w, out=w)
+    np.multiply(w[:, None], w, out=outer)
+    g *= outer
+    np.subtract(1.0, g, out=g)
+    g.flat[:: n_cond + 1] = 0.0
+    return g
+
+
 def _correlation_rdms(x: np.ndarray, method: str, remove_mean: bool) -> np.ndarray:
     """Correlation / cosine RDMs of unaveraged patterns x (n_time, n_cond, n_feat) -> (n_time, C, C).
 
-    Work per bin: one symmetric product of the raw patterns (BLAS syrk for a single bin;
-    one transposing copy first when there is a time axis), centred by a rank-one
-    correction, then normalisation by the Gram diagonal, all in float64.  Non-finite
-    input shows up as a non-finite Gram diagonal, so the input is scanned only in that
-    case (for the error message).
+    Work per bin: one symmetric product of the raw patterns (one transposing copy first
+    when there is a time axis), centred by a rank-one correction, then normalisation by
+    the Gram diagonal, all in float64.  Non-finite input shows up as a non-finite Gram
+    diagonal, so the input is scanned only in that case (for the error message).  A
+    single bin goes to :func:`_correlation_rdm_single`; the code below then only runs
+    to find and report its non-finite, all-zero or constant pattern.
     """
     n_time, _, n_feat = x.shape
     centre = method == "correlation" or remove_mean
+    if n_time == 1:
+        d = _correlation_rdm_single(x[0], centre)
+        if d is not None:
+            return d[None]
     with np.errstate(invalid="ignore", over="ignore"):  # non-finite values are caught below
         c = x if n_time == 1 else _transposed_copy(x)
         g = (c[0] @ c[0].T)[None] if n_time == 1 else np.matmul(c, c.transpose(0, 2, 1))
@@ -545,13 +699,7 @@ def _correlation_rdms(x: np.ndarray, method: str, remove_mean: bool) -> np.ndarr
         what = "a constant pattern" if centre else "an all-zero pattern"
         raise ValueError(f"{method} distance is undefined for {what}")
     norm = np.sqrt(diag)
-    # d_ij = 1 - g_ij / (n_i n_j).  The product n_i n_j is exactly symmetric, so d is
-    # exactly symmetric whenever g is: true for the single-bin syrk product (BLAS fills one
-    # triangle and numpy mirrors it), which then only needs its diagonal zeroed; otherwise
-    # the upper triangle is mirrored (the one rsatoolbox keeps).
-    symmetric = n_time == 1 and np.array_equal(g[0], g[0].T)
+    # d_ij = 1 - g_ij / (n_i n_j); the batched product need not be exactly symmetric, so
+    # the upper triangle (the one rsatoolbox keeps) is mirrored.
     d = np.subtract(1.0, g / (norm[:, :, None] * norm[:, None, :]), out=g)
-    if symmetric:
-        np.fill_diagonal(d[0], 0.0)
-        return d
     return _symmetric_from_upper(d)
