@@ -15,7 +15,7 @@ from workbench.cuda._ops import MAX_T
 from workbench.cuda._runtime import NVRTC_OPTIONS, kernel_source, source_dir
 
 CU_FILES = sorted(p.stem for p in source_dir().glob("*.cu"))
-FAMILIES = {"coding", "conv", "filters", "fire", "inhibit", "pool", "stdp", "wta"}
+FAMILIES = {"coding", "conv", "decision", "filters", "fire", "inhibit", "pool", "stdp", "wta"}
 
 
 def test_every_op_family_has_a_kernel_file():

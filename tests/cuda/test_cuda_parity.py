@@ -202,3 +202,88 @@ def test_public_api_dispatches_cupy_arrays(cp, rng):
     with pytest.raises(TypeError, match="two devices"):
         snn.conv(cp.asarray(wave), layer.weight)
     assert gpu_layer.to("cpu").device == "cpu"
+
+
+# ---------------------------------------------------------------- decision (max potential)
+DECISION_CASES = [  # B, C, H, W, F, k, padding, T
+    (1, 1, 1, 1, 1, 1, (0, 0), 1),  # batch of 1, 1x1 map, T=1
+    (6, 3, 5, 5, 6, 3, (0, 0), 5),
+    (5, 2, 4, 6, 4, 3, (1, 2), 4),
+    (40, 250, 4, 4, 200, 5, (2, 2), 15),  # Mozafari 2019's decision layer (250 -> 200, 5x5, pad 2)
+]
+
+
+def _decision_inputs(rng, B, C, H, W, F, k, T, dtype):
+    weight = rng.random((F, C, k, k)).astype(dtype)  # any weights: same summation order as the CPU
+    tmap = _tmap(rng, (B, C, H, W), T, 0.5)
+    tmap[0, :, : H // 2] = T
+    if B > 2:
+        tmap[1] = T  # silent: undecided
+        tmap[2] = 0  # all fired: ties
+    return weight, tmap
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("B", "C", "H", "W", "F", "k", "padding", "T"), DECISION_CASES)
+def test_max_potential_decide(cp, gpu, rng, dtype, B, C, H, W, F, k, padding, T):
+    weight, tmap = _decision_inputs(rng, B, C, H, W, F, k, T, dtype)
+    active = rng.random(F) < 0.8
+    for act in (None, active):
+        ref = snn.max_potential_decide(tmap, weight, T, padding, act)
+        g_act = None if act is None else cp.asarray(act)
+        got = gpu.max_potential_decide(cp.asarray(tmap), cp.asarray(weight), T, padding, g_act)
+        assert got.dtype == cp.int32 and got.shape == (B, 3)
+        np.testing.assert_array_equal(cp.asnumpy(got), ref)
+        via_api = snn.max_potential_decide(cp.asarray(tmap), cp.asarray(weight), T, padding, g_act)
+        np.testing.assert_array_equal(cp.asnumpy(via_api), ref)
+    # ties: every neuron equal -> (0, 0, 0); all features dropped -> undecided
+    flat = np.full_like(weight, 0.5)
+    full = np.zeros_like(tmap)
+    np.testing.assert_array_equal(cp.asnumpy(gpu.max_potential_decide(cp.asarray(full), cp.asarray(flat), T, padding)),
+                                  snn.max_potential_decide(full, flat, T, padding))
+    none = gpu.max_potential_decide(cp.asarray(tmap), cp.asarray(weight), T, padding, cp.zeros(F, bool))
+    assert (cp.asnumpy(none) == [-1, 0, 0]).all()
+
+
+@pytest.mark.parametrize("stabilize", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("B", "C", "H", "W", "F", "k", "padding", "T"), DECISION_CASES)
+def test_max_potential_rstdp(cp, gpu, rng, stabilize, dtype, B, C, H, W, F, k, padding, T):
+    weight, tmap = _decision_inputs(rng, B, C, H, W, F, k, T, dtype)
+    lower, upper = (0.0, 1.0) if stabilize else (0.125, 0.875)
+    reward = snn.STDPConfig(0.0371, -0.0293, stabilize=stabilize, lower=lower, upper=upper)  # products round
+    punish = snn.STDPConfig(-0.0417, 0.0113, stabilize=stabilize, lower=lower, upper=upper)
+    labels = rng.integers(0, 10, B)
+    feature_class = np.arange(F) % 10
+    active = np.ones(F, bool)
+    active[-1] = F == 1
+    w_cpu = weight.copy()
+    ref = snn.max_potential_rstdp(tmap, w_cpu, T, labels, feature_class, reward, punish, padding, active)
+    w_gpu = cp.asarray(weight)
+    got = gpu.max_potential_rstdp(cp.asarray(tmap), w_gpu, T, cp.asarray(labels), cp.asarray(feature_class), reward,
+                                  punish, padding, cp.asarray(active))
+    np.testing.assert_array_equal(cp.asnumpy(got), ref)
+    np.testing.assert_array_equal(cp.asnumpy(w_gpu), w_cpu)  # same expression, no FMA: bit-identical
+    # through the public API, into a strided view (updated in place as on the CPU)
+    big = cp.zeros((F, C, k, 2 * k), dtype)
+    view = big[..., ::2]
+    view[...] = cp.asarray(weight)
+    via_api = snn.max_potential_rstdp(cp.asarray(tmap), view, T, cp.asarray(labels), cp.asarray(feature_class), reward,
+                                      punish, padding=padding, active=cp.asarray(active))
+    np.testing.assert_array_equal(cp.asnumpy(via_api), ref)
+    np.testing.assert_array_equal(cp.asnumpy(view), w_cpu)
+    assert not cp.asnumpy(big[..., 1::2]).any()
+
+
+def test_max_potential_gpu_limits_and_devices(cp, gpu, rng):
+    weight = rng.random((4, 64, 3, 3)).astype(np.float32)
+    tmap = _tmap(rng, (2, 64, 32, 32), 4)  # 64 KiB of fired flags: more than a block's shared memory
+    snn.max_potential_decide(tmap, weight, 4)  # the CPU takes it
+    with pytest.raises(ValueError, match="shared memory"):
+        gpu.max_potential_decide(cp.asarray(tmap), cp.asarray(weight), 4)
+    small = cp.asarray(tmap[:, :2, :5, :5])
+    with pytest.raises(TypeError, match="labels must be a cupy.ndarray"):
+        gpu.max_potential_rstdp(small, cp.asarray(weight[:, :2]), 4, np.zeros(2, np.int64), cp.zeros(4, cp.int64),
+                                snn.STDPConfig(0.1, -0.1), snn.STDPConfig(-0.1, 0.1))
+    with pytest.raises(TypeError, match="two devices"):
+        snn.max_potential_decide(small, weight[:, :2], 4)

@@ -107,6 +107,9 @@ VALID = {
     "max_pool": ((WAVE, 2), {}),
     "stdp": ((layer(), TMAP, WINNERS, CONFIG), {}),
     "rstdp": ((layer(), WAVE, WINNERS, np.arange(len(WINNERS)) % 2 == 0, CONFIG, snn.STDPConfig(-0.01, 0.01)), {}),
+    "max_potential_decide": ((TMAP, WEIGHT, T, 1, np.array([True, False, True])), {}),
+    "max_potential_rstdp": ((TMAP, WEIGHT.copy(), T, np.array([0, 1]), np.arange(3) % 2, CONFIG,
+                             snn.STDPConfig(-0.05, 0.04)), {"padding": 1}),
 }
 
 
@@ -263,6 +266,20 @@ add("rstdp", "reward", layer(), TMAP, WINNERS, np.ones(len(WINNERS), np.int8), C
 add("rstdp", "reward", layer(), TMAP, WINNERS, np.ones(len(WINNERS) + 1, bool), CONFIG, CONFIG)
 add("rstdp", "punish_config", layer(), TMAP, WINNERS, np.ones(len(WINNERS), bool), CONFIG, None)
 add("rstdp", "winners", layer(), TMAP, WINNERS.astype(np.int64), np.ones(len(WINNERS), bool), CONFIG, CONFIG)
+LABELS, CLASSES = np.zeros(2, np.int64), np.arange(3) % 2
+add("max_potential_decide", "tmap", TMAP.astype(np.int64), WEIGHT, T)
+add("max_potential_decide", "tmap", TMAP + 1, WEIGHT, T)
+add("max_potential_decide", "channel", TMAP, WEIGHT[:, :1], T)
+add("max_potential_decide", "weight", TMAP, with_nan(WEIGHT), T)
+add("max_potential_decide", "T", TMAP, WEIGHT, 0)
+add("max_potential_decide", "padding", TMAP, WEIGHT, T, -1)
+add("max_potential_decide", "active", TMAP, WEIGHT, T, 0, np.ones(2, bool))
+add("max_potential_decide", "active", TMAP, WEIGHT, T, 0, np.ones(3, np.uint8))
+add("max_potential_rstdp", "labels", TMAP, WEIGHT, T, np.zeros(3, np.int64), CLASSES, CONFIG, CONFIG)
+add("max_potential_rstdp", "labels", TMAP, WEIGHT, T, LABELS.astype(float), CLASSES, CONFIG, CONFIG)
+add("max_potential_rstdp", "feature_class", TMAP, WEIGHT, T, LABELS, np.zeros(4, np.int64), CONFIG, CONFIG)
+add("max_potential_rstdp", "share upper", TMAP, WEIGHT, T, LABELS, CLASSES, CONFIG, snn.STDPConfig(-0.1, 0.1, upper=0.5))
+add("max_potential_rstdp", "reward_config", TMAP, WEIGHT, T, LABELS, CLASSES, (0.1, -0.1), CONFIG)
 
 
 def _call(fn, args, kwargs):

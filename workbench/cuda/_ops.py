@@ -22,6 +22,10 @@ Summation order and spike parity
   library reorders the sums.
 * STDP applies the CPU's expression ``w + a * (w - lower) * (upper - w)`` winner by
   winner, compiled with ``--fmad=false`` (no FMA contraction), so it rounds as the CPU.
+* The max-potential decision ops (``cuda/decision.cu``) sum each final potential in the
+  CPU's (channel, kernel row, kernel column) order and learn with the CPU's expression
+  without FMA, so winners and weights are bit-identical to the CPU's; the argmax keeps the
+  first maximum in (feature, y, x) order whatever the split over threads.
 * Where the order still differs: ``correlate2d`` / ``filter_bank`` (DoG, LoG, Gabor) sum
   products per output pixel over (channel, row, column), while the CPU filters use
   separable or other loops; their outputs agree only to float rounding (tests: relative
@@ -30,7 +34,8 @@ Summation order and spike parity
 
 What the tests assert: ``tests/cuda/test_conv_order.py`` compiles the conv kernel's
 per-neuron functions for the host and checks them bit for bit against the CPU core on
-order-sensitive inputs (no GPU needed); ``tests/cuda/test_cuda_parity.py`` (device only)
+order-sensitive inputs (no GPU needed), ``tests/cuda/test_decision_host.py`` does the same
+for the decision kernels; ``tests/cuda/test_cuda_parity.py`` (device only)
 checks every op: identical spikes, time maps, winners, conv potentials and STDP weights,
 filter outputs to 1e-4; ``tests/cuda/test_gpu_validation.py`` checks that every op
 rejects what its CPU twin rejects.
@@ -80,6 +85,8 @@ __all__ = [
     "rstdp",
     "filter_bank",
     "infinite_timemap",
+    "max_potential_decide",
+    "max_potential_rstdp",
 ]
 
 GPU = "cuda"  # the device every array argument of this module must live on
@@ -584,6 +591,106 @@ def stdp_update(weight, pre_tmap, winners, a_plus, a_minus, *, stabilize=True, l
     config = SimpleNamespace(stabilize=stabilize, lower=lower, upper=upper)
     _layer_stdp(inputs, ap, am, config)
     return weight
+
+
+# ---------------------------------------------------------------- decision (max potential)
+# Threads per block of the decision kernels (powers of two: tree reduction).  Deciding runs
+# one block per sample; learning is online, so ONE block walks the samples in order and
+# gets as many threads as a block may have (the kernel is built with launch bounds 1024).
+DECIDE_THREADS = 256
+RSTDP_THREADS = 1024
+# Dynamic shared memory a block may use without an opt-in (cudaFuncSetAttribute), on every
+# device since compute capability 2.0.
+SHARED_BYTES = 48 * 1024
+
+
+def _decision_geometry(tmap, weight, padding, threads: int):
+    """-> ``(C, H, W, KH, KW, F, OH, OW, shared_bytes)``; GPU-only limits checked after validation.
+
+    A block keeps the sample's fired flags (``C * H * W`` bytes) and its reduction arrays
+    (``threads`` potentials and indices) in shared memory; the potentials themselves stay in
+    registers (each thread keeps only its best), so ``F * OH * OW`` is not bounded by it.
+    """
+    _, C, H, W = tmap.shape
+    F, _, KH, KW = weight.shape
+    OH, OW = H + 2 * padding[0] - KH + 1, W + 2 * padding[1] - KW + 1
+    reduction = threads * (np.dtype(weight.dtype).itemsize + 4)
+    shared = reduction + C * H * W
+    if shared > SHARED_BYTES:
+        raise ValueError(
+            f"the fired flags of one sample (C * H * W = {C}*{H}*{W} = {C * H * W} bytes) do not fit in the GPU "
+            f"block's shared memory ({SHARED_BYTES - reduction} bytes left of {SHARED_BYTES} beside the "
+            f"reduction arrays); use NumPy input for inputs this large"
+        )
+    if F * OH * OW > np.iinfo(np.int32).max:
+        raise ValueError(f"F * OH * OW = {F * OH * OW} decision neurons exceed the GPU kernels' int32 index")
+    return C, H, W, KH, KW, F, OH, OW, shared
+
+
+def _decision_inputs(tmap, weight, active):
+    # (C, KH, KW, F) weights as on the CPU: a warp's threads read consecutive features
+    cp = cupy_module()
+    work = cp.ascontiguousarray(weight.transpose(1, 2, 3, 0))
+    return work, _contig(tmap), cp.ascontiguousarray(cp.asarray(active, dtype=cp.uint8))
+
+
+def max_potential_decide(tmap, weight, T: int, padding=0, active=None):
+    """Winner of each sample: the (feature, position) with the largest final potential.
+
+    Same contract and result as :func:`workbench.snn.max_potential_decide` (CuPy arrays;
+    ``active`` a CuPy bool array or None): rows ``(feature, y, x)`` int32 (B, 3), feature
+    -1 where no active neuron has a positive potential, ties to the first in (feature, y, x)
+    order.  Potentials are summed in the CPU's order (``cuda/decision.cu``), so winners are
+    identical whatever the weights.
+
+    GPU-only limit: one sample's fired flags (``C * H * W`` bytes) must fit in a block's
+    shared memory beside the reduction arrays: ``C * H * W <= 47104`` for float32, 46080 for
+    float64 (ValueError otherwise; Mozafari 2019's layer needs 250 * 4 * 4 = 4000).
+    """
+    tmap, weight, T, padding, active = _v.validate_max_potential(tmap, weight, T, padding, active, GPU)
+    C, H, W, KH, KW, F, OH, OW, shared = _decision_geometry(tmap, weight, padding, DECIDE_THREADS)
+    cp = cupy_module()
+    work, tmap, active = _decision_inputs(tmap, weight, active)
+    B = tmap.shape[0]
+    out = cp.empty((B, 3), dtype=cp.int32)
+    args = (work, tmap, active, out, *map(np.int32, (T, C, H, W, KH, KW, F, *padding, OH, OW)))
+    kernel("decision", "wb_max_potential_decide", weight.dtype)((B,), (DECIDE_THREADS,), args, shared_mem=shared)
+    return out
+
+
+def max_potential_rstdp(tmap, weight, T: int, labels, feature_class, reward_config, punish_config, padding=0,
+                        active=None):
+    """Decide and learn online, sample by sample; ``weight`` (F, C, kh, kw) updated in place.
+
+    Same contract and result as :func:`workbench.snn.max_potential_rstdp` (CuPy arrays:
+    ``tmap``, ``weight``, ``labels``, ``feature_class`` and ``active``): each sample is
+    decided with the weights the previous samples left, its winner rewarded when
+    ``feature_class[feature] == labels[b]`` and punished otherwise.  One block of threads
+    runs the whole sequence in one launch; the update is the CPU's expression without FMA
+    contraction, so weights match the CPU's bit for bit.
+
+    GPU-only limit: as :func:`max_potential_decide`, with 1024 threads' reduction arrays:
+    ``C * H * W <= 40960`` for float32, 36864 for float64 (ValueError otherwise).
+    """
+    tmap, weight, T, padding, active = _v.validate_max_potential(tmap, weight, T, padding, active, GPU)
+    labels, feature_class, rc, pc = _v.validate_decision_labels(
+        labels, feature_class, tmap.shape[0], weight.shape[0], reward_config, punish_config, GPU)
+    # CuPy arrays have no writeable flag; read-only device views exist only as NumPy-backed stand-ins
+    if not getattr(weight.flags, "writeable", True):
+        raise ValueError("weight must be writeable (it is updated in place)")
+    C, H, W, KH, KW, F, OH, OW, shared = _decision_geometry(tmap, weight, padding, RSTDP_THREADS)
+    cp = cupy_module()
+    work, tmap, active = _decision_inputs(tmap, weight, active)
+    B = tmap.shape[0]
+    out = cp.empty((B, 3), dtype=cp.int32)
+    t = np.dtype(weight.dtype).type
+    args = (work, tmap, active, _contig(feature_class), _contig(labels), out,
+            *map(np.int32, (B, T, C, H, W, KH, KW, F, *padding, OH, OW)),
+            t(rc.a_plus), t(rc.a_minus), t(pc.a_plus), t(pc.a_minus), t(rc.lower), t(rc.upper),
+            np.int32(bool(rc.stabilize)))
+    kernel("decision", "wb_max_potential_rstdp", weight.dtype)((1,), (RSTDP_THREADS,), args, shared_mem=shared)
+    weight[...] = work.transpose(3, 0, 1, 2)
+    return out
 
 
 # ---------------------------------------------------------------- pool / pad

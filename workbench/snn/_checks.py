@@ -36,7 +36,6 @@ from .._validation import (
     TIME_DTYPE,
     WAVE_DTYPE,
     _dtype_names,
-    check_array,
     check_choice,
     check_float,
     check_int,
@@ -604,15 +603,17 @@ def validate_max_potential(tmap, weight, T, padding, active, device: str = "cpu"
         active = check_device_array(active, "active", device, ndim=1, dtypes=(np.bool_,))
         if active.shape[0] != weight.shape[0]:
             raise ValueError(f"active must have one flag per feature ({weight.shape[0]}), got {active.shape[0]}")
-        active = np.ascontiguousarray(active, dtype=np.uint8)
+        # astype works on either device (np.ascontiguousarray would pull a CuPy array to the host)
+        active = np.ascontiguousarray(active, dtype=np.uint8) if device == "cpu" else active.astype(np.uint8)
     return tmap, weight, T, padding, active
 
 
-def validate_decision_labels(labels, feature_class, n_samples: int, n_features: int, reward_config, punish_config):
+def validate_decision_labels(labels, feature_class, n_samples: int, n_features: int, reward_config, punish_config,
+                             device: str = "cpu"):
     """-> ``(labels int64 (B,), feature_class int64 (F,), reward_config, punish_config)``: the
-    learning arguments of :func:`workbench.snn.max_potential_rstdp`."""
-    labels = check_array(labels, "labels", ndim=1, dtypes=INT_DTYPES)
-    feature_class = check_array(feature_class, "feature_class", ndim=1, dtypes=INT_DTYPES)
+    learning arguments of :func:`workbench.snn.max_potential_rstdp` (arrays of ``device``)."""
+    labels = check_device_array(labels, "labels", device, ndim=1, dtypes=INT_DTYPES)
+    feature_class = check_device_array(feature_class, "feature_class", device, ndim=1, dtypes=INT_DTYPES)
     if labels.shape[0] != n_samples:
         raise ValueError(f"labels must have one entry per sample ({n_samples}), got {labels.shape[0]}")
     if feature_class.shape[0] != n_features:
@@ -623,5 +624,7 @@ def validate_decision_labels(labels, feature_class, n_samples: int, n_features: 
         if getattr(reward_config, attr) != getattr(punish_config, attr):
             raise ValueError(f"reward_config and punish_config must share {attr}, got "
                              f"{getattr(reward_config, attr)} and {getattr(punish_config, attr)}")
+    if device != "cpu":  # astype: a C-contiguous int64 copy on the arrays' own device
+        return labels.astype(np.int64), feature_class.astype(np.int64), reward_config, punish_config
     return (np.ascontiguousarray(labels, dtype=np.int64), np.ascontiguousarray(feature_class, dtype=np.int64),
             reward_config, punish_config)

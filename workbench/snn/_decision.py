@@ -27,6 +27,7 @@ import numpy as np
 from .._kernels import decision as _k
 from .._threads import kernel_threads
 from . import _checks as _v
+from ._dispatch import gpu_dispatch
 from ._stdp import STDPConfig
 
 __all__ = ["max_potential_decide", "max_potential_rstdp"]
@@ -37,6 +38,7 @@ def _transposed(weight: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(weight.transpose(1, 2, 3, 0))
 
 
+@gpu_dispatch()
 def max_potential_decide(tmap: np.ndarray, weight: np.ndarray, T: int, padding=0,
                          active: np.ndarray | None = None) -> np.ndarray:
     """Winner of each sample: the (feature, position) with the largest final potential.
@@ -68,6 +70,7 @@ def max_potential_decide(tmap: np.ndarray, weight: np.ndarray, T: int, padding=0
     return out
 
 
+@gpu_dispatch()
 def max_potential_rstdp(tmap: np.ndarray, weight: np.ndarray, T: int, labels: np.ndarray,
                         feature_class: np.ndarray, reward_config: STDPConfig, punish_config: STDPConfig,
                         padding=0, active: np.ndarray | None = None) -> np.ndarray:
