@@ -23,7 +23,8 @@ cdef extern from *:
     """
     /* restrict: the potentials never alias the weights, which lets the compiler vectorise;
        target_clones: an AVX2 version is picked at load time where the CPU has it (the
-       build itself targets baseline x86-64). */
+       build itself targets baseline x86-64).  The adds are elementwise, so every clone gives
+       the same result. */
     #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
     #define WB_CLONES __attribute__((target_clones("avx2", "default")))
     #else
@@ -53,10 +54,10 @@ cdef inline void _fired_map(const int[:, :, :, ::1] tmap, Py_ssize_t b, int T,
 
 
 cdef inline void _accumulate(const weight_t[:, :, :, ::1] wt, weight_t* pot, const unsigned char* fired,
-                             Py_ssize_t H, Py_ssize_t W, int pad_y, int pad_x, Py_ssize_t OH, Py_ssize_t OW,
-                             Py_ssize_t f0, Py_ssize_t f1) noexcept nogil:
-    """pot[(oy * OW + ox) * F + f] = sum of the weights of the fired inputs in the window
-    of (oy, ox), for features [f0, f1).
+                             Py_ssize_t H, Py_ssize_t W, int pad_y, int pad_x, Py_ssize_t OH,
+                             Py_ssize_t OW) noexcept nogil:
+    """pot[(oy * OW + ox) * F + f] += sum of the weights of the fired inputs in the window
+    of (oy, ox).
 
     Loops over weight rows (c, u, v) outermost so that each row is read from memory once
     per sample and then added, from L1, to every output position whose input fired: the
@@ -68,7 +69,7 @@ cdef inline void _accumulate(const weight_t[:, :, :, ::1] wt, weight_t* pot, con
     for c in range(C):
         for u in range(kh):
             for v in range(kw):
-                src = &wt[c, u, v, f0]
+                src = &wt[c, u, v, 0]
                 for oy in range(OH):
                     y = oy + u - pad_y
                     if y < 0 or y >= H:
@@ -78,9 +79,9 @@ cdef inline void _accumulate(const weight_t[:, :, :, ::1] wt, weight_t* pot, con
                         if x < 0 or x >= W or not fired[(c * H + y) * W + x]:
                             continue
                         if weight_t is float:
-                            wb_add_f(pot + (oy * OW + ox) * F + f0, src, f1 - f0)
+                            wb_add_f(pot + (oy * OW + ox) * F, src, F)
                         else:
-                            wb_add_d(pot + (oy * OW + ox) * F + f0, src, f1 - f0)
+                            wb_add_d(pot + (oy * OW + ox) * F, src, F)
 
 
 cdef inline Py_ssize_t _argmax(const weight_t* pot, const unsigned char[::1] active,
@@ -122,7 +123,7 @@ def decide(const weight_t[:, :, :, ::1] wt, const int[:, :, :, ::1] tmap, int T,
             for j in range(P * F):
                 pot[j] = 0
             _fired_map(tmap, b, T, fired)
-            _accumulate(wt, pot, fired, H, W, pad_y, pad_x, OH, OW, 0, F)
+            _accumulate(wt, pot, fired, H, W, pad_y, pad_x, OH, OW)
             best = _argmax(pot, active, P, F)
             if best < 0:
                 out[b, 0] = -1
@@ -168,7 +169,7 @@ def learn(weight_t[:, :, :, ::1] wt, const int[:, :, :, ::1] tmap, int T,
             for j in range(P * F):
                 pot[j] = 0
             _fired_map(tmap, b, T, fired)
-            _accumulate(wt, pot, fired, H, W, pad_y, pad_x, OH, OW, 0, F)
+            _accumulate(wt, pot, fired, H, W, pad_y, pad_x, OH, OW)
             best = _argmax(pot, active, P, F)
             if best < 0:
                 out[b, 0] = -1
