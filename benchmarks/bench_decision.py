@@ -16,8 +16,11 @@ weights for both systems.
   one image at a time (online): ``Conv`` forward on the spike-wave, argmax of the last
   step's potentials, ``Conv.stdp`` with the reward or punish config for the winner.
 
-Both end with the same decisions (printed: agreement) and weights (max difference).
-Timed: the whole online pass, median of ``--repeats`` runs, reported per image.
+Printed as a check: the share of images on which both chose the same winner, and the
+largest weight difference at the end.  Both are exact until a near-tie: float32 sums
+added in a different order can break it differently, after which the two online runs
+learn different things.  Timed: the whole online pass, median of ``--repeats`` runs,
+reported per image.
 
 Usage::
 
