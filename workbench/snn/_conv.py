@@ -13,7 +13,7 @@ from numbers import Integral
 
 import numpy as np
 
-from .._threads import get_num_threads
+from .._threads import kernel_threads
 from .._validation import FLOAT_DTYPES, TIME_DTYPE, check_array, check_float, check_int, check_pair
 from .._kernels import conv as _k
 from ._dispatch import array_device, gpu_dispatch
@@ -110,7 +110,9 @@ def conv(wave: np.ndarray, weight: np.ndarray, stride=1, padding=0) -> np.ndarra
     f = weight.shape[0]
     wt = _transposed_padded(weight)
     out = np.empty((b, t, f, ho, wo), dtype=weight.dtype)
-    _k.conv_wave(wave, wt, out, sy, sx, py, px, get_num_threads())
+    # Parallel over samples: one sample (online learning) runs on one thread, so no idle
+    # thread spins at the region's barrier (ruinous on a busy machine: 11 ms instead of 0.7).
+    _k.conv_wave(wave, wt, out, sy, sx, py, px, kernel_threads(out.size * wt.shape[0] * wt.shape[1] * wt.shape[2], b))
     return out
 
 
@@ -158,7 +160,9 @@ def conv_fire_timemap(
     wt = _transposed_padded(weight)
     out_t = np.empty((b, f, ho, wo), dtype=TIME_DTYPE)
     out_p = np.empty((b, f, ho, wo), dtype=weight.dtype)
-    _k.conv_fire_timemap(tmap, wt, out_t, out_p, threshold, T, sy, sx, py, px, get_num_threads())
+    # Parallel over samples: one sample (online learning) runs on one thread (see conv).
+    _k.conv_fire_timemap(tmap, wt, out_t, out_p, threshold, T, sy, sx, py, px,
+                         kernel_threads(out_t.size * wt.shape[0] * wt.shape[1] * wt.shape[2], b))
     return out_t, out_p
 
 
