@@ -102,6 +102,30 @@ cdef inline Py_ssize_t _argmax(const weight_t* pot, const unsigned char[::1] act
     return best
 
 
+cdef inline Py_ssize_t _decide_one(const weight_t[:, :, :, ::1] wt, const int[:, :, :, ::1] tmap, Py_ssize_t b,
+                                   int T, int pad_y, int pad_x, const unsigned char[::1] active,
+                                   weight_t* pot, unsigned char* fired, int[:, ::1] out) noexcept nogil:
+    """Decide sample ``b`` into ``out[b]`` = (feature, y, x), feature -1 if undecided; returns
+    the winner's flat index f * P + p or -1, and leaves the sample's fired map in ``fired``."""
+    cdef Py_ssize_t H = tmap.shape[2], W = tmap.shape[3], kh = wt.shape[1], kw = wt.shape[2], F = wt.shape[3]
+    cdef Py_ssize_t OH = H + 2 * pad_y - kh + 1, OW = W + 2 * pad_x - kw + 1, P = OH * OW
+    cdef Py_ssize_t j, best
+    for j in range(P * F):
+        pot[j] = 0
+    _fired_map(tmap, b, T, fired)
+    _accumulate(wt, pot, fired, H, W, pad_y, pad_x, OH, OW)
+    best = _argmax(pot, active, P, F)
+    if best < 0:
+        out[b, 0] = -1
+        out[b, 1] = 0
+        out[b, 2] = 0
+    else:
+        out[b, 0] = <int>(best // P)
+        out[b, 1] = <int>((best % P) // OW)
+        out[b, 2] = <int>((best % P) % OW)
+    return best
+
+
 def decide(const weight_t[:, :, :, ::1] wt, const int[:, :, :, ::1] tmap, int T,
            int pad_y, int pad_x, const unsigned char[::1] active,
            int[:, ::1] out, int num_threads):
@@ -111,30 +135,25 @@ def decide(const weight_t[:, :, :, ::1] wt, const int[:, :, :, ::1] tmap, int T,
     """
     cdef Py_ssize_t B = tmap.shape[0], C = tmap.shape[1], H = tmap.shape[2], W = tmap.shape[3]
     cdef Py_ssize_t kh = wt.shape[1], kw = wt.shape[2], F = wt.shape[3]
-    cdef Py_ssize_t OH = H + 2 * pad_y - kh + 1, OW = W + 2 * pad_x - kw + 1, P = OH * OW
-    cdef Py_ssize_t b, best, j
+    cdef Py_ssize_t P = (H + 2 * pad_y - kh + 1) * (W + 2 * pad_x - kw + 1)
+    cdef Py_ssize_t b
     # Per-thread buffers, allocated inside the parallel block (NULL here: firstprivate).
     cdef weight_t* pot = NULL
     cdef unsigned char* fired = NULL
+    cdef int failed_flag = 0
+    cdef int* failed = &failed_flag
     with nogil, parallel(num_threads=num_threads):
         pot = <weight_t*>malloc(P * F * sizeof(weight_t))
         fired = <unsigned char*>malloc(C * H * W)
         for b in prange(B, schedule="dynamic", chunksize=16):
-            for j in range(P * F):
-                pot[j] = 0
-            _fired_map(tmap, b, T, fired)
-            _accumulate(wt, pot, fired, H, W, pad_y, pad_x, OH, OW)
-            best = _argmax(pot, active, P, F)
-            if best < 0:
-                out[b, 0] = -1
-                out[b, 1] = 0
-                out[b, 2] = 0
-            else:
-                out[b, 0] = <int>(best // P)
-                out[b, 1] = <int>((best % P) // OW)
-                out[b, 2] = <int>((best % P) % OW)
+            if pot == NULL or fired == NULL:
+                failed[0] = 1  # through a pointer: shared, not a thread-private copy
+                continue
+            _decide_one(wt, tmap, b, T, pad_y, pad_x, active, pot, fired, out)
         free(pot)
         free(fired)
+    if failed_flag:
+        raise MemoryError("decision.decide: could not allocate the per-thread work buffers")
 
 
 def learn(weight_t[:, :, :, ::1] wt, const int[:, :, :, ::1] tmap, int T,
@@ -155,8 +174,8 @@ def learn(weight_t[:, :, :, ::1] wt, const int[:, :, :, ::1] tmap, int T,
     """
     cdef Py_ssize_t B = tmap.shape[0], C = tmap.shape[1], H = tmap.shape[2], W = tmap.shape[3]
     cdef Py_ssize_t kh = wt.shape[1], kw = wt.shape[2], F = wt.shape[3]
-    cdef Py_ssize_t OH = H + 2 * pad_y - kh + 1, OW = W + 2 * pad_x - kw + 1, P = OH * OW
-    cdef Py_ssize_t b, best, j, f, oy, ox, c, u, v, y, x
+    cdef Py_ssize_t P = (H + 2 * pad_y - kh + 1) * (W + 2 * pad_x - kw + 1)
+    cdef Py_ssize_t b, f, oy, ox, c, u, v, y, x
     cdef weight_t* pot = <weight_t*>malloc(P * F * sizeof(weight_t))
     cdef unsigned char* fired = <unsigned char*>malloc(C * H * W)
     cdef weight_t a_fired, a_silent, a, w
@@ -166,22 +185,9 @@ def learn(weight_t[:, :, :, ::1] wt, const int[:, :, :, ::1] tmap, int T,
         raise MemoryError()
     with nogil:
         for b in range(B):
-            for j in range(P * F):
-                pot[j] = 0
-            _fired_map(tmap, b, T, fired)
-            _accumulate(wt, pot, fired, H, W, pad_y, pad_x, OH, OW)
-            best = _argmax(pot, active, P, F)
-            if best < 0:
-                out[b, 0] = -1
-                out[b, 1] = 0
-                out[b, 2] = 0
+            if _decide_one(wt, tmap, b, T, pad_y, pad_x, active, pot, fired, out) < 0:
                 continue
-            f = best // P
-            oy = (best % P) // OW
-            ox = (best % P) % OW
-            out[b, 0] = <int>f
-            out[b, 1] = <int>oy
-            out[b, 2] = <int>ox
+            f, oy, ox = out[b, 0], out[b, 1], out[b, 2]
             if rewarded_class[f] == labels[b]:
                 a_fired = reward_plus
                 a_silent = reward_minus
