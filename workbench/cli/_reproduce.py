@@ -50,15 +50,22 @@ def pipelines_package():
 
 
 def code_version(module) -> str:
-    """Fingerprint of a pipeline's code: workbench's version and the pipeline's own source
-    (plus the shared ``_common`` module)."""
+    """Fingerprint of a pipeline's code: the pipeline's own source (plus the shared
+    ``_common`` module) and the whole installed package -- its Python modules, compiled
+    kernels and CUDA sources -- so that a change anywhere in the simulator or the analysis
+    layer (a kernel fix, say) invalidates what older code cached, even at the same version."""
     import hashlib
 
-    from .. import __version__
+    from .. import __file__ as package_init
 
-    digest = hashlib.sha256(__version__.encode())
+    digest = hashlib.sha256()
     folder = Path(module.__file__).parent
-    for path in (Path(module.__file__), folder / "_common.py"):
+    package = Path(package_init).parent
+    sources = [(Path(module.__file__).name, Path(module.__file__)), ("_common.py", folder / "_common.py")]
+    sources += sorted((str(p.relative_to(package)), p) for p in package.rglob("*")
+                      if p.suffix in (".py", ".so", ".pyd", ".cu", ".cuh", ".toml"))
+    for name, path in sources:
+        digest.update(name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
