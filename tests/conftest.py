@@ -7,6 +7,7 @@ missing skips with a reason naming the data set.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -14,6 +15,22 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules
+        return False
+
+
+def pytest_runtest_setup(item):
+    # @pytest.mark.requires("rsatoolbox"): skip that test (not its whole file) without the
+    # module, so the self-contained tests beside it still run.
+    for marker in item.iter_markers(name="requires"):
+        for module in marker.args:
+            if not _importable(module):
+                pytest.skip(f"{module} not installed")
 
 
 def mirror_dir() -> Path:

@@ -1,6 +1,5 @@
 """workbench.rsa.compare against loop references, rsatoolbox 0.3.2 and the 92-images data."""
 
-import importlib.util
 import math
 import warnings
 
@@ -13,16 +12,6 @@ from scipy import stats as sps
 
 from workbench.rsa import COMPARE_METHODS, compare, rdm, to_matrix
 
-
-def _importable(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules
-        return False
-
-
-# Per test, so that the self-contained tests of this file run without rsatoolbox.
-needs_rsatoolbox = pytest.mark.skipif(not _importable("rsatoolbox"), reason="rsatoolbox not installed")
 
 RSA_NAMES = {
     "pearson": "corr",
@@ -247,7 +236,7 @@ def test_compare_properties(n, seed, method):
 
 
 @pytest.mark.parametrize("method", COMPARE_METHODS)
-@needs_rsatoolbox
+@pytest.mark.requires("rsatoolbox")
 def test_compare_matches_rsatoolbox(rng, method):
     from rsatoolbox.rdm import compare as rs_compare
 
@@ -276,7 +265,7 @@ def test_92_images_monkey_vs_human_it(data_file):
 
 @pytest.mark.data
 @pytest.mark.parametrize("method", [m for m in COMPARE_METHODS if m != "kendall_tau_a"] + [pytest.param("kendall_tau_a", marks=pytest.mark.slow)])
-@needs_rsatoolbox
+@pytest.mark.requires("rsatoolbox")
 def test_92_images_all_methods_match_rsatoolbox(data_file, method):
     from rsatoolbox.rdm import compare as rs_compare
 

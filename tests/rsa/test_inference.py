@@ -1,6 +1,5 @@
 """workbench.rsa inference: noise ceiling, bootstrap evaluation, permutation, time, split-half."""
 
-import importlib.util
 import warnings
 
 import numpy as np
@@ -26,16 +25,6 @@ from workbench.rsa import (
 from workbench.rsa._fastboot import fast_bootstrap
 from workbench.rsa._inference import _bootstrap_from_indices
 
-
-def _importable(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules
-        return False
-
-
-# Per test, so that the self-contained tests of this file run without rsatoolbox.
-needs_rsatoolbox = pytest.mark.skipif(not _importable("rsatoolbox"), reason="rsatoolbox not installed")
 
 
 # ---------------------------------------------------------------- loop references
@@ -345,7 +334,7 @@ RSA_NAMES = {"pearson": "corr", "cosine": "cosine", "spearman": "spearman", "rho
 
 
 @pytest.mark.parametrize("method", ["pearson", "cosine", "spearman", "rho_a"])
-@needs_rsatoolbox
+@pytest.mark.requires("rsatoolbox")
 def test_noise_ceiling_matches_rsatoolbox(rdms, method):
     from rsatoolbox.inference import boot_noise_ceiling
     from rsatoolbox.rdm import RDMs
@@ -357,7 +346,7 @@ def test_noise_ceiling_matches_rsatoolbox(rdms, method):
 
 @pytest.mark.parametrize("kind", ["pattern", "rdm", "both"])
 @pytest.mark.parametrize("method", ["pearson", "spearman", "corr_cov"])
-@needs_rsatoolbox
+@pytest.mark.requires("rsatoolbox")
 def test_bootstrap_matches_rsatoolbox_replayed_draws(rdms, kind, method):
     from rsatoolbox.inference import (
         eval_bootstrap,
@@ -394,7 +383,7 @@ def test_bootstrap_matches_rsatoolbox_replayed_draws(rdms, kind, method):
 
 
 @pytest.mark.parametrize("kind", ["rdm", "both"])
-@needs_rsatoolbox
+@pytest.mark.requires("rsatoolbox")
 def test_grouped_bootstrap_matches_rsatoolbox(rdms, kind):
     """Sessions grouped by subject: rsatoolbox's rdm_descriptor, replayed draws."""
     from rsatoolbox.inference import eval_bootstrap, eval_bootstrap_rdm
@@ -425,7 +414,7 @@ def test_grouped_bootstrap_matches_rsatoolbox(rdms, kind):
     np.testing.assert_allclose(ce.T, res.noise_ceiling, atol=1e-10)
 
 
-@needs_rsatoolbox
+@pytest.mark.requires("rsatoolbox")
 @pytest.mark.parametrize("method", ["pearson", "spearman", "kendall_tau_b"])
 def test_dual_bootstrap_matches_rsatoolbox_recorded_draws(rdms, monkeypatch, method):
     """rsatoolbox's eval_dual_bootstrap (fixed models): its draws are recorded and replayed.
@@ -469,7 +458,7 @@ def test_dual_bootstrap_matches_rsatoolbox_recorded_draws(rdms, monkeypatch, met
 
 
 @pytest.mark.data
-@needs_rsatoolbox
+@pytest.mark.requires("rsatoolbox")
 def test_92_images_noise_ceiling_matches_rsatoolbox(data_file):
     import scipy.io as sio
     from rsatoolbox.inference import boot_noise_ceiling
@@ -485,7 +474,7 @@ def test_92_images_noise_ceiling_matches_rsatoolbox(data_file):
 
 
 @pytest.mark.data
-@needs_rsatoolbox
+@pytest.mark.requires("rsatoolbox")
 def test_92_images_bootstrap_matches_rsatoolbox(data_file):
     """8 model RDMs vs the 8 human-IT RDMs (4 subjects x 2 sessions), replayed draws."""
     import scipy.io as sio

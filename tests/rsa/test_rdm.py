@@ -1,6 +1,5 @@
 """workbench.rsa.rdm / noise_precision against loop references and rsatoolbox 0.3.2."""
 
-import importlib.util
 import warnings
 
 import numpy as np
@@ -12,16 +11,6 @@ from hypothesis.extra.numpy import arrays
 
 from workbench.rsa import noise_precision, rdm, to_matrix, upper_tri
 
-
-def _importable(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules
-        return False
-
-
-# Per test, so that the self-contained tests of this file run without rsatoolbox.
-needs_rsatoolbox = pytest.mark.skipif(not _importable("rsatoolbox"), reason="rsatoolbox not installed")
 
 
 # ---------------------------------------------------------------- loop references
@@ -486,7 +475,7 @@ def test_noise_precision_bad_inputs(rng):
 
 
 @pytest.mark.parametrize("method", ["correlation", "euclidean", "mahalanobis", "crossnobis", "poisson", "cv_euclidean"])
-@needs_rsatoolbox
+@pytest.mark.requires("rsatoolbox")
 def test_rdm_matches_rsatoolbox(trials, rng, method):
     from rsatoolbox.data import Dataset
     from rsatoolbox.data.noise import prec_from_residuals
@@ -507,7 +496,7 @@ def test_rdm_matches_rsatoolbox(trials, rng, method):
 
 
 @pytest.mark.parametrize("method", ["shrinkage_diag", "shrinkage_eye", "diag", "full"])
-@needs_rsatoolbox
+@pytest.mark.requires("rsatoolbox")
 def test_noise_precision_matches_rsatoolbox(trials, rng, method):
     from rsatoolbox.data import Dataset
     from rsatoolbox.data.noise import prec_from_residuals, prec_from_unbalanced
@@ -519,7 +508,7 @@ def test_noise_precision_matches_rsatoolbox(trials, rng, method):
     np.testing.assert_allclose(noise_precision(x, labels, method=method), prec_from_unbalanced(ds, "cond", method=method), atol=1e-10)
 
 
-@needs_rsatoolbox
+@pytest.mark.requires("rsatoolbox")
 def test_rdm_time_matches_rsatoolbox_movie(trials):
     from rsatoolbox.data import TemporalDataset
     from rsatoolbox.rdm import calc_rdm_movie

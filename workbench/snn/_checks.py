@@ -590,13 +590,8 @@ def validate_rstdp(layer, pre, winners, reward, reward_config, punish_config, de
 
 def validate_max_potential(tmap, weight, T, padding, active, device: str = "cpu"):
     """-> ``(tmap, weight, T, (py, px), active uint8 (F,))`` for the max-potential decision ops."""
-    tmap = check_device_array(tmap, "tmap", device, ndim=4, dtypes=(TIME_DTYPE,), min_shape=(1, 1, 1, 1))
-    weight = validate_weight(weight, device)
-    T = _check_T(T)
-    _check_channels(weight.shape[1], tmap.shape[1], weight.shape, "tmap", tmap.shape)
-    check_times(tmap, "tmap", T)
-    padding = check_pair(padding, "padding", min_value=0)
-    _conv_out(tmap.shape[2:], weight.shape[2:], (1, 1), padding)
+    # The same input as an event-driven stride-1 convolution; only the threshold is absent.
+    tmap, weight, _, T, _, padding, _ = validate_conv_fire_timemap(tmap, weight, 0.0, T, 1, padding, device)
     if active is None:
         active = np.ones(weight.shape[0], dtype=np.uint8)
     else:
