@@ -528,23 +528,6 @@ def rdm(
     method = check_choice(method, "method", RDM_METHODS)
     if not isinstance(remove_mean, bool):
         raise TypeError(f"remove_mean must be a bool, got {type(remove_mean).__name__}")
-    if (
-        method in ("correlation", "cosine")
-        and isinstance(data, np.ndarray)
-        and data.ndim == 2
-        and labels is None
-        and runs is None
-        and noise is None
-    ):
-        # The common case (one pattern per condition, no time axis) in as few steps as
-        # possible: for 92 x 1000 patterns the Python-level work around the product
-        # otherwise costs as much as the product.  The checks are those of _unpack.
-        x = check_array(data, "data", min_shape=(1, 1))
-        if x.dtype.kind not in "biuf":
-            raise TypeError(f"data must have a real numeric dtype, got {x.dtype}")
-        d = _correlation_rdm_single(x.astype(np.float64, copy=False), method == "correlation" or remove_mean)
-        if d is not None:
-            return _labelled(d, np.arange(x.shape[0]), None, method)
     # Default labels (one condition per row, in row order) need no sorting or averaging.
     default_labels = labels is None and not (isinstance(data, xr.DataArray) and data.dims[0] in data.coords)
     fast = method in ("correlation", "cosine")
