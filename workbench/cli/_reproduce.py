@@ -49,23 +49,34 @@ def pipelines_package():
     return sys.modules["analyses"]
 
 
-def code_version(module) -> str:
+def _package_digest(package: Path) -> bytes:
+    """sha256 over the installed package's code: Python modules, compiled kernels, CUDA sources."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".so", ".pyd", ".cu", ".cuh", ".toml")):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(path.read_bytes())
+    return digest.digest()
+
+
+def code_version(module, package_digest: bytes | None = None) -> str:
     """Fingerprint of a pipeline's code: the pipeline's own source (plus the shared
     ``_common`` module) and the whole installed package -- its Python modules, compiled
     kernels and CUDA sources -- so that a change anywhere in the simulator or the analysis
-    layer (a kernel fix, say) invalidates what older code cached, even at the same version."""
+    layer (a kernel fix, say) invalidates what older code cached, even at the same version.
+    ``package_digest`` (from :func:`_package_digest`) lets a run over several pipelines
+    read the package once."""
     import hashlib
 
     from .. import __file__ as package_init
 
-    digest = hashlib.sha256()
+    if package_digest is None:
+        package_digest = _package_digest(Path(package_init).parent)
+    digest = hashlib.sha256(package_digest)
     folder = Path(module.__file__).parent
-    package = Path(package_init).parent
-    sources = [(Path(module.__file__).name, Path(module.__file__)), ("_common.py", folder / "_common.py")]
-    sources += sorted((str(p.relative_to(package)), p) for p in package.rglob("*")
-                      if p.suffix in (".py", ".so", ".pyd", ".cu", ".cuh", ".toml"))
-    for name, path in sources:
-        digest.update(name.encode())
+    for path in (Path(module.__file__), folder / "_common.py"):
+        digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
@@ -128,11 +139,14 @@ def _run(args: argparse.Namespace) -> int:
     out: Path = args.out
     t_all = time.perf_counter()
     results = []
+    from .. import __file__ as package_init
+
+    package_digest = _package_digest(Path(package_init).parent)  # read once for every pipeline
     for i, (name, module) in enumerate(modules, 1):
         print(f"[{i}/{len(modules)}] {name}: {module.TITLE}", flush=True)
         ctx = common.Context(out_dir=out, cache_dir=out / ".cache" / ("quick" if args.quick else "full") / name,
                              quick=args.quick, seed=args.seed, progress=not args.no_progress,
-                             code_version=code_version(module))
+                             code_version=code_version(module, package_digest))
         t0 = time.perf_counter()
         result = module.run(ctx)
         secs = time.perf_counter() - t0
