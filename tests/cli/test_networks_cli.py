@@ -29,6 +29,19 @@ def test_train_evaluate_features(mnist, tmp_path, capsys):
     # resuming a finished run trains nothing more and gives the same accuracy
     assert main(args + ["--resume"]) == 0
     assert json.loads((out / "summary.json").read_text())["test_accuracy"] == summary["test_accuracy"]
+    # a larger last --epochs trains the finished top layer further ...
+    more = [a if a != "1,1" else "1,2" for a in args] + ["--resume"]
+    assert main(more) == 0
+    assert (out / "metrics.csv").read_text().count("\n") == 4
+    extended = json.loads((out / "summary.json").read_text())
+    assert extended["epochs"] == [1, 2] and extended["epoch_seconds_all_runs"] > 0
+    # ... but a layer below a trained one stays as it is, and says so
+    capsys.readouterr()
+    assert main([a if a != "1,1" else "2,2" for a in args] + ["--resume"]) == 0
+    assert "layer 0 stays at 1 epochs" in capsys.readouterr().err
+    assert (out / "metrics.csv").read_text().count("\n") == 4
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["epochs"] == [1, 2] and summary["test_accuracy"] == extended["test_accuracy"]
 
     capsys.readouterr()
     assert main(["evaluate", str(out / "checkpoint.npz"), "--limit", "300", "--test-limit", "300"]) == 0

@@ -66,6 +66,7 @@ def test_checkpoint_roundtrip(tmp_path, images):
     for a, b in zip(net.transform(images), loaded.transform(images)):
         np.testing.assert_array_equal(a, b)
     assert loaded.progress_state == {"layer": 1, "epoch": 0}
+    assert loaded.epochs_trained == [1, 0, 0, 0]
     assert not list(tmp_path.glob("*.tmp"))
 
 
@@ -124,13 +125,90 @@ def test_retraining_a_finished_layer_warns_unless_restart(images):
     import workbench
 
     net = _tiny_net()
-    net.train_layer(0, images, epochs=1, batch_size=8)
-    after_one = net.layers[0].weight.copy()
-    with pytest.warns(workbench.WorkbenchWarning, match="restart=True"):
+    net.train_layer(0, images, epochs=2, batch_size=8)
+    after_two = net.layers[0].weight.copy()
+    # epochs are totals: asking again for the 2 it has had trains nothing
+    with pytest.warns(workbench.WorkbenchWarning, match="has had 2 of the 2 epochs.*restart=True"):
         log = net.train_layer(0, images, epochs=2, batch_size=8)
-    assert log.rows == [] and np.array_equal(net.layers[0].weight, after_one)
+    assert log.rows == [] and np.array_equal(net.layers[0].weight, after_two)
     log = net.train_layer(0, images, epochs=2, batch_size=8, restart=True)
-    assert len(log.rows) == 2 and not np.array_equal(net.layers[0].weight, after_one)
+    # restart counts epochs from 0 again, continuing from the current weights
+    assert len(log.rows) == 2 and not np.array_equal(net.layers[0].weight, after_two)
+    assert net.epochs_trained[0] == 2
+
+
+def _extend_equals_uninterrupted(make, train_args, first, total, tmp_path, index=0):
+    full = make()
+    full.train_layer(index, *train_args, epochs=total, batch_size=8)
+    part = make()
+    ckpt = tmp_path / "ckpt.npz"
+    part.train_layer(index, *train_args, epochs=first, batch_size=8, checkpoint=ckpt)
+    resumed = nw.Network.load(ckpt)
+    assert resumed.progress_state == {"layer": index + 1, "epoch": 0}  # the layer was finished
+    assert resumed.epochs_trained[index] == first and resumed.epochs_to_train(index, total) == total - first
+    log = resumed.train_layer(index, *train_args, epochs=total, batch_size=8, checkpoint=ckpt)
+    assert [row["epoch"] for row in log.rows] == list(range(first + 1, total + 1))
+    np.testing.assert_array_equal(resumed.layers[index].weight, full.layers[index].weight)
+    assert nw.Network.load(ckpt).epochs_trained[index] == total
+    return resumed
+
+
+def test_a_finished_layer_is_extended_as_if_uninterrupted(tmp_path, images):
+    # The learning-rate schedule of STDP carries over: 2 + 1 epochs equal 3 in one go.
+    resumed = _extend_equals_uninterrupted(_tiny_net, (images,), 2, 3, tmp_path)
+    assert resumed.epoch_seconds > 0
+
+
+def test_a_finished_decision_layer_is_extended_as_if_uninterrupted(tmp_path, rng):
+    # Adaptive rates and per-epoch dropout carry over as well, also when an adaptation block
+    # (of 15 samples) spans the end of an epoch (of 40).
+    labels = rng.integers(0, 2, 40)
+    images = rng.random((40, 4, 3, 3)).astype(np.float32)
+
+    def make():
+        layer = nw.DecisionLayer(4, 6, 3, n_classes=2, seed=1, dropout=0.3, adapt_every=15,
+                                 rule="max_potential", padding=1)
+        return nw.Network(nw.Frontend("none"), [layer], T=6)
+
+    _extend_equals_uninterrupted(make, (images, labels), 2, 4, tmp_path)
+
+
+def test_a_layer_below_a_trained_layer_is_frozen(images):
+    import workbench
+
+    net = _tiny_net()
+    net.train_layer(0, images, epochs=1, batch_size=8)
+    net.train_layer(2, images, epochs=1, batch_size=8)
+    before = net.layers[0].weight.copy()
+    assert net.epochs_to_train(0, 5) == 0 and net.epochs_to_train(2, 3) == 2
+    with pytest.warns(workbench.WorkbenchWarning, match="layer 2 above it has already been trained"):
+        log = net.train_layer(0, images, epochs=5, batch_size=8)
+    assert log.rows == [] and np.array_equal(net.layers[0].weight, before)
+    with pytest.raises(ValueError, match="index"):
+        net.epochs_to_train(4, 1)
+
+
+def test_checkpoint_without_epoch_counts_still_resumes(tmp_path, images):
+    # Checkpoints written before the per-layer epoch counts existed know only the progress point.
+    import json
+
+    import workbench
+
+    net = _tiny_net()
+    ckpt = net.save(tmp_path / "old.npz")
+    net.train_layer(0, images, epochs=2, batch_size=8, checkpoint=ckpt)
+    with np.load(ckpt) as data:
+        arrays = {k: data[k] for k in data.files}
+    spec = json.loads(bytes(arrays["spec"]).decode())
+    del spec["epochs_trained"], spec["epoch_seconds"]
+    spec["progress"] = {"layer": 2, "epoch": 0}  # layer 0 finished, layer 2 not started
+    arrays["spec"] = np.frombuffer(json.dumps(spec).encode(), dtype=np.uint8)
+    np.savez(ckpt, **arrays)
+    old = nw.Network.load(ckpt)
+    assert old.epochs_trained == [None, 0, 0, 0] and old.epoch_seconds == 0.0
+    assert old.epochs_to_train(2, 3) == 3
+    with pytest.warns(workbench.WorkbenchWarning, match="did not record its epochs"):
+        assert old.train_layer(0, images, epochs=3, batch_size=8).rows == []
 
 
 def test_training_log_csv_has_fixed_columns(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -20,13 +21,16 @@ def register(subparsers) -> None:
             "Train a published network (layer-wise STDP / R-STDP), then measure its test accuracy.\n"
             f"Networks: {names}.\n"
             "Writes OUT/checkpoint.npz (atomically, after every epoch), OUT/metrics.csv and "
-            "OUT/summary.json. Re-run with --resume to continue an interrupted run."
+            "OUT/summary.json.\nRe-run with --resume to continue an interrupted run; --resume with a\n"
+            "larger last --epochs trains the finished top layer further (e.g. --epochs 2,4,200 after\n"
+            "2,4,150 adds 50 decision epochs). A layer below one that has trained stays as it is."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("network", help="network name (see above)")
     p.add_argument("--dataset", help="data set (default: the paper's)")
-    p.add_argument("--epochs", help="comma-separated epochs per trainable layer (default: the recipe's)")
+    p.add_argument("--epochs", help="comma-separated epochs per trainable layer, as totals: with --resume, "
+                   "epochs already done are not repeated (default: the recipe's)")
     p.add_argument("--limit", type=int, help="train on a class-balanced subset of this many images")
     p.add_argument("--test-limit", type=int, help="evaluate on a subset of this many test images")
     p.add_argument("--batch-size", type=int, default=32, help="images per STDP batch (default 32)")
@@ -110,7 +114,7 @@ def _train(args: argparse.Namespace) -> int:
     ckpt = out / "checkpoint.npz"
     if args.resume and ckpt.exists():
         net = Network.load(ckpt)
-        print(f"resuming {ckpt} at layer {net.progress_state['layer']}, epoch {net.progress_state['epoch']}")
+        print(f"resuming {ckpt} (epochs so far, layer by layer: {net.epochs_trained})")
     elif ckpt.exists() and not args.resume:
         raise ValueError(f"{ckpt} exists: pass --resume to continue it, or choose another --out")
     else:
@@ -122,18 +126,23 @@ def _train(args: argparse.Namespace) -> int:
     log = TrainingLog(out / "metrics.csv")
     trainable = [i for i, layer in enumerate(net.layers) if layer.trainable]
     for layer_index, n_epochs in zip(trainable, epochs):
-        if net.progress_state["layer"] > layer_index:
+        if net.epochs_to_train(layer_index, n_epochs) == 0:
+            done = net.epochs_trained[layer_index]
+            if done is not None and n_epochs > done:
+                print(f"layer {layer_index} stays at {done} epochs: a layer above it has already been trained "
+                      "on its output", file=sys.stderr)
             continue
-        net.progress_state["layer"] = max(net.progress_state["layer"], layer_index)
+        new_rows = len(log.rows)
         net.train_layer(layer_index, train_x, train_y, epochs=n_epochs, batch_size=args.batch_size, seed=args.seed,
                         checkpoint=ckpt, log=log, progress=not args.no_progress)
-        for row in log.rows[-n_epochs:] if n_epochs else []:
+        for row in log.rows[new_rows:]:
             print(", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
     train_seconds = time.perf_counter() - t0
     summary = evaluate_network(net, dataset, args.limit, args.test_limit, args.seed, recipe.image_size,
                                train_data=(train_x, train_y))
-    summary.update({"network": args.network, "dataset": dataset, "n_train": int(len(train_y)), "epochs": epochs,
-                    "seed": args.seed, "train_seconds": train_seconds,
+    summary.update({"network": args.network, "dataset": dataset, "n_train": int(len(train_y)),
+                    "epochs": [net.epochs_trained[i] for i in trainable], "seed": args.seed,
+                    "train_seconds": train_seconds, "epoch_seconds_all_runs": net.epoch_seconds,
                     "total_seconds": time.perf_counter() - t0, "reported_accuracy": recipe.reported_accuracy})
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     print(f"test accuracy {summary['test_accuracy']:.4f} on {summary['n_test']} images "

@@ -484,11 +484,13 @@ class DecisionLayer(Layer):
         return self.last_prediction
 
     def state(self) -> dict[str, np.ndarray]:
-        return {"weight": self.conv.weight, "hit_rate": np.array(self.hit_rate)}
+        # The open adaptation block too, so a run resumed between epochs adapts as one that was not.
+        return {"weight": self.conv.weight, "hit_rate": np.array(self.hit_rate), "block": np.array(self._block)}
 
     def load_state(self, arrays: dict[str, np.ndarray]) -> None:
         self.conv.weight = np.ascontiguousarray(arrays["weight"], dtype=self.conv.weight.dtype)
         self.hit_rate = float(arrays.get("hit_rate", 0.5))
+        self._block = [int(v) for v in arrays.get("block", (0, 0))]
 
     def spec(self) -> dict[str, Any]:
         keys = ["in_channels", "out_channels", "kernel_size", "n_classes", "a_reward_plus", "a_reward_minus",

@@ -223,6 +223,12 @@ class Network:
         self.name = name
         self.meta = dict(meta or {})
         self.progress_state: dict[str, Any] = {"layer": 0, "epoch": 0}
+        # Epochs each layer has been trained for (None: finished, count not recorded -- a
+        # checkpoint from before these counts were kept).  Lets a finished layer be trained
+        # further as long as nothing above it has learned from its output.
+        self.epochs_trained: list[int | None] = [0] * len(self.layers)
+        # Seconds spent in training epochs, summed over every run that built this network.
+        self.epoch_seconds = 0.0
 
     # ------------------------------------------------------------ inference
     def encode(self, images: np.ndarray) -> np.ndarray:
@@ -261,6 +267,33 @@ class Network:
         return np.concatenate(chunks)
 
     # ------------------------------------------------------------ training
+    def epochs_to_train(self, index: int, epochs: int) -> int:
+        """How many epochs :meth:`train_layer` ``(index, epochs=epochs)`` would run.
+
+        ``epochs`` is the layer's total: the epochs it has already had are not repeated, so
+        a finished layer is trained further when ``epochs`` exceeds them -- unless a layer
+        above it has already learned from its output (0 is returned: training it again
+        would pull that input from under the layer above), or the checkpoint it came from
+        did not record its epochs.
+        """
+        check_int(index, "index", min_value=0, max_value=len(self.layers) - 1)
+        check_int(epochs, "epochs", min_value=0)
+        done = self.epochs_trained[index]
+        if done is None or self._trained_above(index):
+            return 0
+        return max(epochs - done, 0)
+
+    def _trained_above(self, index: int) -> list[int]:
+        return [i for i in range(index + 1, len(self.layers)) if self.epochs_trained[i] != 0]
+
+    def _why_frozen(self, index: int, epochs: int) -> str:
+        above = self._trained_above(index)
+        if above:
+            return f"layer {above[0]} above it has already been trained on its output"
+        if self.epochs_trained[index] is None:
+            return "it was trained by a checkpoint that did not record its epochs"
+        return f"it has had {self.epochs_trained[index]} of the {epochs} epochs asked for"
+
     def train_layer(
         self,
         index: int,
@@ -280,12 +313,15 @@ class Network:
     ) -> TrainingLog:
         """Train layer ``index`` (earlier layers frozen) for ``epochs`` passes.
 
-        Resumes from ``self.progress_state`` (restored by :meth:`load`): epochs already done
-        for this layer are skipped, and a layer that training has already moved past is not
-        trained again (a :class:`~workbench.WorkbenchWarning` says so) unless
-        ``restart=True``, which trains it afresh for ``epochs`` epochs.  The sample order of epoch ``e`` is a permutation drawn
-        from ``seed + e``, so a resumed run is identical to an uninterrupted one.  After every
-        epoch the checkpoint (if given) is rewritten atomically.
+        ``epochs`` is the layer's total number of epochs.  Epochs it has already had (see
+        :attr:`epochs_trained`, restored by :meth:`load`) are skipped, so an interrupted run
+        resumes, and a finished layer is trained further when ``epochs`` is larger -- but
+        not once a layer above it has been trained (see :meth:`epochs_to_train`; a
+        :class:`~workbench.WorkbenchWarning` says so).  ``restart=True`` trains it for
+        ``epochs`` more epochs from its current weights, whatever it has had.  The sample
+        order of epoch ``e`` is a permutation drawn from ``seed + e``, so a resumed or
+        extended run is identical to an uninterrupted one.  After every epoch the checkpoint
+        (if given) is rewritten atomically.
 
         Returns
         -------
@@ -300,15 +336,14 @@ class Network:
         log = log or TrainingLog()
         if restart:
             self.progress_state = {"layer": index, "epoch": 0}
-        start_epoch = self.progress_state["epoch"] if self.progress_state["layer"] == index else 0
-        if self.progress_state["layer"] > index:
-            warnings.warn(
-                f"layer {index} was already trained (progress: layer {self.progress_state['layer']}); "
-                "nothing done -- pass restart=True to train it again",
-                WorkbenchWarning,
-                stacklevel=2,
-            )
+            self.epochs_trained[index] = 0
+        elif self.epochs_to_train(index, epochs) == 0:
+            if epochs > 0:
+                warnings.warn(f"layer {index} not trained: {self._why_frozen(index, epochs)}; nothing done -- "
+                              "pass restart=True to train it again", WorkbenchWarning, stacklevel=2)
             return log
+        start_epoch = self.epochs_trained[index]
+        self.progress_state = {"layer": index, "epoch": start_epoch}
         inputs = cached_input if cached_input is not None else self.layer_input(images, index, progress=progress)
         n = inputs.shape[0]
         for epoch in range(start_epoch, epochs):
@@ -337,6 +372,8 @@ class Network:
                 row["convergence"] = layer.convergence()
             log.append(**row)
             self.progress_state = {"layer": index, "epoch": epoch + 1}
+            self.epochs_trained[index] = epoch + 1
+            self.epoch_seconds += row["seconds"]
             if checkpoint is not None:
                 self.save(checkpoint)
             if callback is not None:
@@ -358,6 +395,8 @@ class Network:
             "layers": [layer.spec() for layer in self.layers],
             "meta": self.meta,
             "progress": self.progress_state,
+            "epochs_trained": self.epochs_trained,
+            "epoch_seconds": self.epoch_seconds,
         }
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -403,4 +442,11 @@ class Network:
             layer.load_state({k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
         net = cls(frontend, layers, spec["T"], spec["name"], spec.get("meta"))
         net.progress_state = dict(spec.get("progress", {"layer": 0, "epoch": 0}))
+        if "epochs_trained" in spec:
+            net.epochs_trained = list(spec["epochs_trained"])
+        else:  # older checkpoint: only the progress point is known
+            at, epoch = net.progress_state["layer"], net.progress_state["epoch"]
+            net.epochs_trained = [None if i < at and layer.trainable else (epoch if i == at else 0)
+                                  for i, layer in enumerate(layers)]
+        net.epoch_seconds = float(spec.get("epoch_seconds", 0.0))
         return net
