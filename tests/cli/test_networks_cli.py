@@ -44,8 +44,12 @@ def test_train_evaluate_features(mnist, tmp_path, capsys):
     assert summary["epochs"] == [1, 2] and summary["test_accuracy"] == extended["test_accuracy"]
 
     capsys.readouterr()
-    assert main(["evaluate", str(out / "checkpoint.npz"), "--limit", "300", "--test-limit", "300"]) == 0
-    assert json.loads(capsys.readouterr().out)["test_accuracy"] == pytest.approx(summary["test_accuracy"])
+    assert main(["evaluate", str(out / "checkpoint.npz"), "--limit", "300", "--test-limit", "300", "--probe"]) == 0
+    evaluated = json.loads(capsys.readouterr().out)
+    assert evaluated["test_accuracy"] == pytest.approx(summary["test_accuracy"])
+    # the probe reads conv2's spikes (the global pooling's input): 100 maps of 14 x 14
+    assert evaluated["probe_n_features"] == 100 * 14 * 14 and evaluated["probe_train_accuracy"] > 0.9
+    assert 0.3 < evaluated["probe_test_accuracy"] <= 1.0
 
     nc = tmp_path / "features.nc"
     assert main(["features", str(out / "checkpoint.npz"), "--dataset", "mnist", "--limit", "20", "--out", str(nc)]) == 0

@@ -49,6 +49,9 @@ def register(subparsers) -> None:
     e.add_argument("--limit", type=int, help="training images for the SVM read-out")
     e.add_argument("--test-limit", type=int, help="number of test images")
     e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--probe", action="store_true",
+                   help="also fit a linear (ridge) probe on the spikes the last layer receives, fitted on the "
+                        "training split: how much a linear read-out gets from the same input")
     e.set_defaults(handler=_evaluate)
 
     f = subparsers.add_parser(
@@ -159,7 +162,15 @@ def _evaluate(args: argparse.Namespace) -> int:
     dataset = net.meta.get("dataset") or (recipe.dataset if recipe else None)
     if dataset is None:
         raise ValueError(f"{args.checkpoint} does not say which data set it was trained on")
-    summary = evaluate_network(net, dataset, args.limit, args.test_limit, args.seed, recipe.image_size if recipe else None)
+    image_size = recipe.image_size if recipe else None
+    summary = evaluate_network(net, dataset, args.limit, args.test_limit, args.seed, image_size)
+    if args.probe:
+        from ..networks import linear_probe
+        from ..networks._data import load_split
+
+        probe = linear_probe(net, *load_split(dataset, "train", args.limit, image_size, args.seed),
+                             *load_split(dataset, "test", args.test_limit, image_size, args.seed))
+        summary.update({f"probe_{k}": v for k, v in probe.items()})
     print(json.dumps(summary))
     return 0
 

@@ -11,7 +11,7 @@ This package is part of the simulator: it never imports the analysis layer.
 from ._layers import ConvLayer, DecisionLayer, GlobalPool, Layer, PoolLayer
 from ._network import Frontend, Network, TrainingLog
 from ._published import RECIPES, Recipe, build
-from ._readout import SVMReadout, global_max_potentials, layer_representations
+from ._readout import SVMReadout, global_max_potentials, layer_representations, linear_probe
 
 __all__ = [
     "RECIPES",
@@ -28,4 +28,5 @@ __all__ = [
     "TrainingLog",
     "global_max_potentials",
     "layer_representations",
+    "linear_probe",
 ]

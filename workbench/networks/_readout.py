@@ -5,17 +5,19 @@
   linear SVM.
 * Representations for the analysis layer: per layer, each unit's first-spike latency (in
   time steps, ``T`` = silent) and spike count (0 or 1 under rank coding).
+* A linear probe: what a ridge classifier reads from the spikes a layer receives, to tell
+  a weak representation from a layer that fails to use a good one.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import check_array, check_float, check_int
 from ._layers import ConvLayer
 from ._network import Network, _as_batches
 
-__all__ = ["global_max_potentials", "SVMReadout", "layer_representations"]
+__all__ = ["global_max_potentials", "SVMReadout", "layer_representations", "linear_probe"]
 
 
 def _region_max(pot: np.ndarray, regions: int) -> np.ndarray:
@@ -109,3 +111,89 @@ def layer_representations(net: Network, images: np.ndarray, batch_size: int = 25
         latency = tmap.astype(np.uint8) if net.T < 255 else tmap
         reps.append({"latency": latency, "spike_count": (tmap < net.T).astype(np.uint8)})
     return reps
+
+
+# Largest linear system (rows) and largest dense float64 design matrix (elements, 1.6 GB)
+# the probe builds.
+_PROBE_MAX_SYSTEM = 20_000
+_PROBE_MAX_ELEMENTS = 200_000_000
+
+
+def _latency_code(tmap: np.ndarray, T: int) -> np.ndarray:
+    """(B, ...) first-spike times -> (B, n + 1) float64: ``(T - t) / T`` (0 when silent), and a bias column."""
+    t = tmap.reshape(tmap.shape[0], -1).astype(np.float64)
+    return np.hstack([np.where(t < T, (T - t) / T, 0.0), np.ones((t.shape[0], 1))])
+
+
+def linear_probe(net: Network, train_images: np.ndarray, train_labels: np.ndarray, test_images: np.ndarray,
+                 test_labels: np.ndarray, layer: int | None = None, alpha: float = 1.0, chunk: int = 4096) -> dict:
+    """Accuracy of a ridge classifier on the spikes that layer ``layer`` receives.
+
+    Each input unit's first spike is coded as ``(T - t) / T`` (0 when silent), and a ridge
+    regression onto one-vs-rest targets (+1 / -1) is fitted in closed form on the training
+    images; the class with the largest output is predicted.  The probe is a yardstick, not
+    part of any published network: when it is far above the layer's own accuracy the layer
+    fails to use its input, and when it is close the input itself limits the layer.
+
+    Parameters
+    ----------
+    net : Network
+    train_images, test_images : ndarray, float32/float64, shape (B, C, H, W)
+    train_labels, test_labels : ndarray of int, shape (B,)
+    layer : int, optional
+        Probe the input of this layer (default: the last layer, e.g. a decision layer).
+    alpha : float
+        Ridge penalty (> 0).
+    chunk : int
+        Samples per block of the normal equations (bounds memory).
+
+    Returns
+    -------
+    dict
+        ``train_accuracy``, ``test_accuracy``, ``n_features`` (input units).
+    """
+    layer = len(net.layers) - 1 if layer is None else check_int(layer, "layer", min_value=0,
+                                                                  max_value=len(net.layers) - 1)
+    alpha = check_float(alpha, "alpha", min_value=0.0)
+    if alpha == 0:
+        raise ValueError("alpha must be > 0")
+    check_int(chunk, "chunk", min_value=1)
+    train_labels = check_array(np.asarray(train_labels), "train_labels", ndim=1)
+    test_labels = check_array(np.asarray(test_labels), "test_labels", ndim=1)
+    for name, x, y in (("train", train_images, train_labels), ("test", test_images, test_labels)):
+        if len(x) != len(y):
+            raise ValueError(f"{name}_images has {len(x)} images but {name}_labels has {len(y)} labels")
+    classes, y = np.unique(train_labels, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError("the probe needs training images of at least two classes")
+    train_in = net.layer_input(train_images, layer)
+    test_in = net.layer_input(test_images, layer)
+    n, d = len(train_in), int(np.prod(train_in.shape[1:])) + 1
+    targets = np.where(np.arange(len(classes)) == y[:, None], 1.0, -1.0)
+    if min(n, d) > _PROBE_MAX_SYSTEM or (d > n and n * d > _PROBE_MAX_ELEMENTS):
+        raise ValueError(f"a probe of {d - 1} input units from {n} training images is too large to solve here; "
+                         "use fewer training images or probe a smaller layer")
+    if d <= n:
+        # Normal equations (d x d) accumulated block by block: never the whole float matrix at once.
+        gram, cross = np.zeros((d, d)), np.zeros((d, len(classes)))
+        for start in range(0, n, chunk):
+            x = _latency_code(train_in[start:start + chunk], net.T)
+            gram += x.T @ x
+            cross += x.T @ targets[start:start + chunk]
+        gram[np.diag_indices(d)] += alpha
+        weights = np.linalg.solve(gram, cross)
+    else:
+        # More units than images: the same solution from the n x n system,
+        # (X'X + aI)^-1 X' = X' (XX' + aI)^-1.
+        x = _latency_code(train_in, net.T)
+        kernel = x @ x.T
+        kernel[np.diag_indices(n)] += alpha
+        weights = x.T @ np.linalg.solve(kernel, targets)
+
+    def accuracy(tmaps: np.ndarray, labels: np.ndarray) -> float:
+        hits = sum(int(np.sum(classes[np.argmax(_latency_code(tmaps[s:s + chunk], net.T) @ weights, axis=1)]
+                              == labels[s:s + chunk])) for s in range(0, len(tmaps), chunk))
+        return hits / len(labels)
+
+    return {"train_accuracy": accuracy(train_in, train_labels), "test_accuracy": accuracy(test_in, test_labels),
+            "n_features": d - 1}
