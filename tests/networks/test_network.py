@@ -173,6 +173,16 @@ def test_a_finished_decision_layer_is_extended_as_if_uninterrupted(tmp_path, rng
     _extend_equals_uninterrupted(make, (images, labels), 2, 4, tmp_path)
 
 
+def test_a_layer_appended_after_construction_trains(images):
+    net = _tiny_net()
+    net.layers = net.layers[:2]
+    net.train_layer(0, images, epochs=1, batch_size=8)
+    net.layers.append(nw.ConvLayer(6, 3, 3, threshold=1.0, padding=1, seed=5))
+    assert net.epochs_to_train(2, 2) == 2 and net.epochs_to_train(0, 2) == 1
+    assert len(net.train_layer(2, images, epochs=2, batch_size=8).rows) == 2
+    assert net.epochs_trained == [1, 0, 2] and net.epochs_to_train(0, 2) == 0
+
+
 def test_a_layer_below_a_trained_layer_is_frozen(images):
     import workbench
 

@@ -278,6 +278,9 @@ class Network:
         """
         check_int(index, "index", min_value=0, max_value=len(self.layers) - 1)
         check_int(epochs, "epochs", min_value=0)
+        # One count per layer, also after layers were appended or removed (appended: no epochs).
+        n = len(self.layers)
+        self.epochs_trained = (self.epochs_trained + [0] * n)[:n]
         done = self.epochs_trained[index]
         if done is None or self._trained_above(index):
             return 0
@@ -334,10 +337,11 @@ class Network:
         if isinstance(layer, DecisionLayer) and labels is None:
             raise ValueError("training the decision layer needs labels")
         log = log or TrainingLog()
+        to_train = self.epochs_to_train(index, epochs)
         if restart:
             self.progress_state = {"layer": index, "epoch": 0}
             self.epochs_trained[index] = 0
-        elif self.epochs_to_train(index, epochs) == 0:
+        elif to_train == 0:
             if epochs > 0:
                 warnings.warn(f"layer {index} not trained: {self._why_frozen(index, epochs)}; nothing done -- "
                               "pass restart=True to train it again", WorkbenchWarning, stacklevel=2)
