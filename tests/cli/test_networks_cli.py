@@ -31,7 +31,10 @@ def test_train_evaluate_features(mnist, tmp_path, capsys):
     assert json.loads((out / "summary.json").read_text())["test_accuracy"] == summary["test_accuracy"]
     # a larger last --epochs trains the finished top layer further ...
     more = [a if a != "1,1" else "1,2" for a in args] + ["--resume"]
+    capsys.readouterr()
     assert main(more) == 0
+    printed = capsys.readouterr().out  # the epoch's metrics line, and only the new epoch's
+    assert "layer=2, epoch=2," in printed and "layer=0" not in printed and "epoch=1," not in printed
     assert (out / "metrics.csv").read_text().count("\n") == 4
     extended = json.loads((out / "summary.json").read_text())
     assert extended["epochs"] == [1, 2] and extended["epoch_seconds_all_runs"] > 0

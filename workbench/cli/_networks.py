@@ -103,6 +103,11 @@ def evaluate_network(net, dataset: str, limit=None, test_limit=None, seed: int =
     return {"test_accuracy": accuracy, "n_test": int(len(test_y)), "chance": float(1 / len(np.unique(test_y)))}
 
 
+def _print_epoch(epoch: int, row: dict) -> None:
+    # Each epoch's metrics as soon as it ends (a decision layer's epochs take minutes).
+    print(", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
+
+
 def _train(args: argparse.Namespace) -> int:
     from ..networks import Network, TrainingLog
     from ..networks._data import load_split
@@ -135,11 +140,8 @@ def _train(args: argparse.Namespace) -> int:
                 print(f"layer {layer_index} stays at {done} epochs: a layer above it has already been trained "
                       "on its output", file=sys.stderr)
             continue
-        new_rows = len(log.rows)
         net.train_layer(layer_index, train_x, train_y, epochs=n_epochs, batch_size=args.batch_size, seed=args.seed,
-                        checkpoint=ckpt, log=log, progress=not args.no_progress)
-        for row in log.rows[new_rows:]:
-            print(", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
+                        checkpoint=ckpt, log=log, progress=not args.no_progress, callback=_print_epoch)
     train_seconds = time.perf_counter() - t0
     summary = evaluate_network(net, dataset, args.limit, args.test_limit, args.seed, recipe.image_size,
                                train_data=(train_x, train_y))
