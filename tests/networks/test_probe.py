@@ -15,11 +15,12 @@ def _net():
     )
 
 
-def _reference(net, layer, x, y, xt, alpha):
+def _reference(net, layer, x, y, xt, alpha, fired=False):
     # Ridge as least squares on the stacked system [X; sqrt(alpha) I] (penalised bias column).
     def code(images):
         t = net.layer_input(images, layer).reshape(len(images), -1).astype(float)
-        return np.hstack([np.where(t < net.T, (net.T - t) / net.T, 0.0), np.ones((len(images), 1))])
+        value = 1.0 if fired else (net.T - t) / net.T
+        return np.hstack([np.where(t < net.T, value, 0.0), np.ones((len(images), 1))])
 
     X, Xt = code(x), code(xt)
     classes = np.unique(y)
@@ -30,8 +31,10 @@ def _reference(net, layer, x, y, xt, alpha):
     return classes[np.argmax(X @ W, axis=1)], classes[np.argmax(Xt @ W, axis=1)]
 
 
-@pytest.mark.parametrize("layer, alpha, n_train", [(None, 1.0, 37), (2, 0.01, 123), (1, 5.0, 37)])
-def test_probe_matches_least_squares_reference(rng, layer, alpha, n_train):
+@pytest.mark.parametrize("layer, alpha, n_train, code",
+                         [(None, 1.0, 37, "latency"), (2, 0.01, 123, "latency"), (1, 5.0, 37, "latency"),
+                          (None, 0.5, 123, "fired"), (1, 1.0, 37, "fired")])
+def test_probe_matches_least_squares_reference(rng, layer, alpha, n_train, code):
     # 80 input units from 37 images (solved through the images' kernel) or from 123 (through
     # the normal equations); 320 units from 37 images.
     net = _net()
@@ -39,8 +42,8 @@ def test_probe_matches_least_squares_reference(rng, layer, alpha, n_train):
     y = rng.integers(0, 3, n_train) * 2  # labels need not be 0..K-1
     xt = rng.random((11, 2, 8, 8)).astype(np.float32)
     yt = rng.integers(0, 3, 11) * 2
-    probe = nw.linear_probe(net, x, y, xt, yt, layer=layer, alpha=alpha, chunk=5)  # several blocks
-    pred, pred_t = _reference(net, 2 if layer is None else layer, x, y, xt, alpha)
+    probe = nw.linear_probe(net, x, y, xt, yt, layer=layer, alpha=alpha, code=code, chunk=5)  # several blocks
+    pred, pred_t = _reference(net, 2 if layer is None else layer, x, y, xt, alpha, fired=code == "fired")
     assert probe["train_accuracy"] == pytest.approx(np.mean(pred == y))
     assert probe["test_accuracy"] == pytest.approx(np.mean(pred_t == yt))
     assert probe["n_features"] == (5 * 4 * 4 if layer in (None, 2) else 5 * 8 * 8)
@@ -70,6 +73,8 @@ def test_probe_input_errors(rng):
         nw.linear_probe(net, x, y, x, y, alpha=0.0)
     with pytest.raises(ValueError, match="layer"):
         nw.linear_probe(net, x, y, x, y, layer=3)
+    with pytest.raises(ValueError, match="code"):
+        nw.linear_probe(net, x, y, x, y, code="rate")
 
 
 def test_probe_refuses_a_system_too_large(rng, monkeypatch):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_array, check_float, check_int
+from .._validation import check_array, check_choice, check_float, check_int
 from ._layers import ConvLayer
 from ._network import Network, _as_batches
 
@@ -119,19 +119,23 @@ _PROBE_MAX_SYSTEM = 20_000
 _PROBE_MAX_ELEMENTS = 200_000_000
 
 
-def _latency_code(tmap: np.ndarray, T: int) -> np.ndarray:
-    """(B, ...) first-spike times -> (B, n + 1) float64: ``(T - t) / T`` (0 when silent), and a bias column."""
+def _probe_code(tmap: np.ndarray, T: int, code: str) -> np.ndarray:
+    """(B, ...) first-spike times -> (B, n + 1) float64 with a bias column: ``(T - t) / T``
+    (``code="latency"``) or 1 (``"fired"``) for a spike, 0 when silent."""
     t = tmap.reshape(tmap.shape[0], -1).astype(np.float64)
-    return np.hstack([np.where(t < T, (T - t) / T, 0.0), np.ones((t.shape[0], 1))])
+    x = np.where(t < T, (T - t) / T if code == "latency" else 1.0, 0.0)
+    return np.hstack([x, np.ones((t.shape[0], 1))])
 
 
 def linear_probe(net: Network, train_images: np.ndarray, train_labels: np.ndarray, test_images: np.ndarray,
-                 test_labels: np.ndarray, layer: int | None = None, alpha: float = 1.0, chunk: int = 4096) -> dict:
+                 test_labels: np.ndarray, layer: int | None = None, alpha: float = 1.0, code: str = "latency",
+                 chunk: int = 4096) -> dict:
     """Accuracy of a ridge classifier on the spikes that layer ``layer`` receives.
 
-    Each input unit's first spike is coded as ``(T - t) / T`` (0 when silent), and a ridge
-    regression onto one-vs-rest targets (+1 / -1) is fitted in closed form on the training
-    images; the class with the largest output is predicted.  The probe is a yardstick, not
+    Each input unit's first spike at step ``t`` is coded as ``(T - t) / T``, or as 1 with
+    ``code="fired"`` (0 when silent), and a ridge regression onto one-vs-rest targets
+    (+1 / -1) is fitted in closed form on the training images; the class with the largest
+    output is predicted.  The probe is a yardstick, not
     part of any published network: when it is far above the layer's own accuracy the layer
     fails to use its input, and when it is close the input itself limits the layer.
 
@@ -144,6 +148,9 @@ def linear_probe(net: Network, train_images: np.ndarray, train_labels: np.ndarra
         Probe the input of this layer (default: the last layer, e.g. a decision layer).
     alpha : float
         Ridge penalty (> 0).
+    code : {"latency", "fired"}
+        ``"fired"`` keeps only whether each unit spiked -- all a thresholdless decision
+        layer that integrates to the end (Mozafari et al. 2019) sees of its input.
     chunk : int
         Samples per block of the normal equations (bounds memory).
 
@@ -158,6 +165,7 @@ def linear_probe(net: Network, train_images: np.ndarray, train_labels: np.ndarra
     if alpha == 0:
         raise ValueError("alpha must be > 0")
     check_int(chunk, "chunk", min_value=1)
+    check_choice(code, "code", ("latency", "fired"))
     train_labels = check_array(np.asarray(train_labels), "train_labels", ndim=1)
     test_labels = check_array(np.asarray(test_labels), "test_labels", ndim=1)
     for name, x, y in (("train", train_images, train_labels), ("test", test_images, test_labels)):
@@ -177,7 +185,7 @@ def linear_probe(net: Network, train_images: np.ndarray, train_labels: np.ndarra
         # Normal equations (d x d) accumulated block by block: never the whole float matrix at once.
         gram, cross = np.zeros((d, d)), np.zeros((d, len(classes)))
         for start in range(0, n, chunk):
-            x = _latency_code(train_in[start:start + chunk], net.T)
+            x = _probe_code(train_in[start:start + chunk], net.T, code)
             gram += x.T @ x
             cross += x.T @ targets[start:start + chunk]
         gram[np.diag_indices(d)] += alpha
@@ -185,13 +193,13 @@ def linear_probe(net: Network, train_images: np.ndarray, train_labels: np.ndarra
     else:
         # More units than images: the same solution from the n x n system,
         # (X'X + aI)^-1 X' = X' (XX' + aI)^-1.
-        x = _latency_code(train_in, net.T)
+        x = _probe_code(train_in, net.T, code)
         kernel = x @ x.T
         kernel[np.diag_indices(n)] += alpha
         weights = x.T @ np.linalg.solve(kernel, targets)
 
     def accuracy(tmaps: np.ndarray, labels: np.ndarray) -> float:
-        hits = sum(int(np.sum(classes[np.argmax(_latency_code(tmaps[s:s + chunk], net.T) @ weights, axis=1)]
+        hits = sum(int(np.sum(classes[np.argmax(_probe_code(tmaps[s:s + chunk], net.T, code) @ weights, axis=1)]
                               == labels[s:s + chunk])) for s in range(0, len(tmaps), chunk))
         return hits / len(labels)
 
