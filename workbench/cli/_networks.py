@@ -83,14 +83,15 @@ def _epochs(text: str | None, default: list[int]) -> list[int]:
 
 
 def evaluate_network(net, dataset: str, limit=None, test_limit=None, seed: int = 0, image_size=None,
-                     train_data=None) -> dict:
-    """Test accuracy of ``net`` with its read-out; returns a summary dict."""
+                     train_data=None, test_data=None) -> dict:
+    """Test accuracy of ``net`` with its read-out; returns a summary dict.  ``train_data`` /
+    ``test_data`` are the splits' ``(images, labels)`` where the caller has loaded them."""
     import numpy as np
 
     from ..networks import SVMReadout, global_max_potentials
     from ..networks._data import load_split
 
-    test_x, test_y = load_split(dataset, "test", test_limit, image_size, seed)
+    test_x, test_y = test_data if test_data is not None else load_split(dataset, "test", test_limit, image_size, seed)
     if net.meta.get("readout", "svm") == "decision":
         decision = net.layers[-1]
         tmap = net._run(net.encode(test_x), 0, len(net.layers) - 1)[0]
@@ -156,7 +157,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from ..networks import Network
+    from ..networks import Network, linear_probe
+    from ..networks._data import load_split
     from ..networks._published import RECIPES
 
     net = Network.load(args.checkpoint)
@@ -165,14 +167,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     if dataset is None:
         raise ValueError(f"{args.checkpoint} does not say which data set it was trained on")
     image_size = recipe.image_size if recipe else None
-    summary = evaluate_network(net, dataset, args.limit, args.test_limit, args.seed, image_size)
+    # Each split is read once, for the read-out and the probe (the training split is read
+    # here only for the probe; an SVM read-out reads it itself otherwise).
+    test = load_split(dataset, "test", args.test_limit, image_size, args.seed)
+    train = load_split(dataset, "train", args.limit, image_size, args.seed) if args.probe else None
+    summary = evaluate_network(net, dataset, args.limit, args.test_limit, args.seed, image_size,
+                               train_data=train, test_data=test)
     if args.probe:
-        from ..networks import linear_probe
-        from ..networks._data import load_split
-
-        probe = linear_probe(net, *load_split(dataset, "train", args.limit, image_size, args.seed),
-                             *load_split(dataset, "test", args.test_limit, image_size, args.seed))
-        summary.update({f"probe_{k}": v for k, v in probe.items()})
+        summary.update({f"probe_{k}": v for k, v in linear_probe(net, *train, *test).items()})
     print(json.dumps(summary))
     return 0
 

@@ -49,10 +49,13 @@ def pipelines_package():
     return sys.modules["analyses"]
 
 
-def _package_digest(package: Path) -> bytes:
+def _package_digest() -> bytes:
     """sha256 over the installed package's code: Python modules, compiled kernels, CUDA sources."""
     import hashlib
 
+    from .. import __file__ as package_init
+
+    package = Path(package_init).parent
     digest = hashlib.sha256()
     for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".so", ".pyd", ".cu", ".cuh", ".toml")):
         digest.update(str(path.relative_to(package)).encode())
@@ -69,11 +72,7 @@ def code_version(module, package_digest: bytes | None = None) -> str:
     read the package once."""
     import hashlib
 
-    from .. import __file__ as package_init
-
-    if package_digest is None:
-        package_digest = _package_digest(Path(package_init).parent)
-    digest = hashlib.sha256(package_digest)
+    digest = hashlib.sha256(_package_digest() if package_digest is None else package_digest)
     folder = Path(module.__file__).parent
     for path in (Path(module.__file__), folder / "_common.py"):
         digest.update(path.name.encode())
@@ -139,9 +138,7 @@ def _run(args: argparse.Namespace) -> int:
     out: Path = args.out
     t_all = time.perf_counter()
     results = []
-    from .. import __file__ as package_init
-
-    package_digest = _package_digest(Path(package_init).parent)  # read once for every pipeline
+    package_digest = _package_digest()  # read once for every pipeline
     for i, (name, module) in enumerate(modules, 1):
         print(f"[{i}/{len(modules)}] {name}: {module.TITLE}", flush=True)
         ctx = common.Context(out_dir=out, cache_dir=out / ".cache" / ("quick" if args.quick else "full") / name,

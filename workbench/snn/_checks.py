@@ -598,8 +598,8 @@ def validate_max_potential(tmap, weight, T, padding, active, device: str = "cpu"
         active = check_device_array(active, "active", device, ndim=1, dtypes=(np.bool_,))
         if active.shape[0] != weight.shape[0]:
             raise ValueError(f"active must have one flag per feature ({weight.shape[0]}), got {active.shape[0]}")
-        # astype works on either device (np.ascontiguousarray would pull a CuPy array to the host)
-        active = np.ascontiguousarray(active, dtype=np.uint8) if device == "cpu" else active.astype(np.uint8)
+        # astype keeps the array on its device (np.ascontiguousarray would pull a CuPy array to the host)
+        active = active.astype(np.uint8, order="C")
     return tmap, weight, T, padding, active
 
 
@@ -619,7 +619,6 @@ def validate_decision_labels(labels, feature_class, n_samples: int, n_features: 
         if getattr(reward_config, attr) != getattr(punish_config, attr):
             raise ValueError(f"reward_config and punish_config must share {attr}, got "
                              f"{getattr(reward_config, attr)} and {getattr(punish_config, attr)}")
-    if device != "cpu":  # astype: a C-contiguous int64 copy on the arrays' own device
-        return labels.astype(np.int64), feature_class.astype(np.int64), reward_config, punish_config
-    return (np.ascontiguousarray(labels, dtype=np.int64), np.ascontiguousarray(feature_class, dtype=np.int64),
+    # astype: C-contiguous int64 on the arrays' own device, copied only when needed
+    return (labels.astype(np.int64, order="C", copy=False), feature_class.astype(np.int64, order="C", copy=False),
             reward_config, punish_config)
