@@ -227,6 +227,53 @@ def test_training_log_csv_has_fixed_columns(tmp_path):
     log.append(layer=0, epoch=1, seconds=1.5, convergence=0.25)
     log.append(layer=2, epoch=1, seconds=2.0, train_accuracy=0.75)
     lines = (tmp_path / "m.csv").read_text().splitlines()
-    assert lines == ["layer,epoch,seconds,convergence,train_accuracy", "0,1,1.5,0.25,", "2,1,2,,0.75"]
+    assert lines == ["layer,epoch,seconds,convergence,train_accuracy,train_silent,silent_after_epoch",
+                     "0,1,1.5,0.25,,,", "2,1,2,,0.75,,"]
     with pytest.raises(ValueError, match="unknown training-log column"):
         log.append(layer=0, epoch=1, seconds=1.0, loss=3.0)
+
+
+def _decision_net(threshold=0.0, dropout=0.0):
+    layer = nw.DecisionLayer(4, 6, 3, n_classes=2, seed=1, threshold=threshold, dropout=dropout, padding=1)
+    return nw.Network(nw.Frontend("none"), [layer], T=6)
+
+
+def test_stop_silent_ends_training_once_a_training_sample_is_silent(tmp_path, rng):
+    import workbench
+
+    labels = rng.integers(0, 2, 30)
+    images = rng.random((30, 4, 3, 3)).astype(np.float32) + 0.1
+    images[:3] = 0.0  # no input spikes: no neuron can ever answer these
+    ckpt = tmp_path / "c.npz"
+    net = _decision_net()
+    log = net.train_layer(0, images, labels, epochs=4, checkpoint=ckpt, stop_silent=True)
+    assert [row["epoch"] for row in log.rows] == [1]
+    assert log.rows[0]["silent_after_epoch"] == pytest.approx(0.1) and log.rows[0]["train_silent"] == pytest.approx(0.1)
+    # The stop survives the checkpoint: a resumed run does not go on ...
+    resumed = nw.Network.load(ckpt)
+    assert resumed.epochs_trained == [1] and "silent" in resumed.stopped[0]
+    assert resumed.epochs_to_train(0, 4) == 0
+    with pytest.warns(workbench.WorkbenchWarning, match="stopped at epoch 1"):
+        assert resumed.train_layer(0, images, labels, epochs=4, stop_silent=True).rows == []
+    # ... unless asked to start again; without the rule all epochs run.
+    assert len(resumed.train_layer(0, images, labels, epochs=2, restart=True).rows) == 2
+    assert resumed.stopped == {}
+    assert len(_decision_net().train_layer(0, images, labels, epochs=3).rows) == 3
+
+
+def test_stop_silent_judges_the_layer_without_dropout(rng):
+    # Every neuron dropped: all samples are silent while learning, none once the epoch is done.
+    labels = rng.integers(0, 2, 20)
+    images = rng.random((20, 4, 3, 3)).astype(np.float32) + 0.1
+    net = _decision_net(dropout=1.0)
+    log = net.train_layer(0, images, labels, epochs=2, stop_silent=True)
+    assert [row["train_silent"] for row in log.rows] == [1.0, 1.0]
+    assert [row["silent_after_epoch"] for row in log.rows] == [0.0, 0.0] and net.stopped == {}
+
+
+def test_stop_convergence_is_remembered_by_the_checkpoint(tmp_path, images):
+    ckpt = tmp_path / "c.npz"
+    net = _tiny_net()
+    log = net.train_layer(0, images, epochs=5, batch_size=8, checkpoint=ckpt, stop_convergence=1.0)
+    assert len(log.rows) == 1 and "convergence" in nw.Network.load(ckpt).stopped[0]
+    assert nw.Network.load(ckpt).epochs_to_train(0, 5) == 0

@@ -151,7 +151,7 @@ class TrainingLog:
     path: Path | None = None
     rows: list[dict[str, Any]] = field(default_factory=list)
 
-    COLUMNS = ("layer", "epoch", "seconds", "convergence", "train_accuracy")
+    COLUMNS = ("layer", "epoch", "seconds", "convergence", "train_accuracy", "train_silent", "silent_after_epoch")
 
     def append(self, **row: Any) -> None:
         unknown = set(row) - set(self.COLUMNS)
@@ -229,6 +229,8 @@ class Network:
         self.epochs_trained: list[int | None] = [0] * len(self.layers)
         # Seconds spent in training epochs, summed over every run that built this network.
         self.epoch_seconds = 0.0
+        # Layers a stop rule ended (index -> why): finished, so a resumed run does not go on.
+        self.stopped: dict[int, str] = {}
 
     # ------------------------------------------------------------ inference
     def encode(self, images: np.ndarray) -> np.ndarray:
@@ -274,7 +276,7 @@ class Network:
         a finished layer is trained further when ``epochs`` exceeds them -- unless a layer
         above it has already learned from its output (0 is returned: training it again
         would pull that input from under the layer above), or the checkpoint it came from
-        did not record its epochs.
+        did not record its epochs, or a stop rule ended its training (:attr:`stopped`).
         """
         check_int(index, "index", min_value=0, max_value=len(self.layers) - 1)
         check_int(epochs, "epochs", min_value=0)
@@ -282,7 +284,7 @@ class Network:
         n = len(self.layers)
         self.epochs_trained = (self.epochs_trained + [0] * n)[:n]
         done = self.epochs_trained[index]
-        if done is None or self._trained_above(index):
+        if done is None or index in self.stopped or self._trained_above(index):
             return 0
         return max(epochs - done, 0)
 
@@ -295,6 +297,8 @@ class Network:
             return f"layer {above[0]} above it has already been trained on its output"
         if self.epochs_trained[index] is None:
             return "it was trained by a checkpoint that did not record its epochs"
+        if index in self.stopped:
+            return f"its training stopped at epoch {self.epochs_trained[index]} ({self.stopped[index]})"
         return f"it has had {self.epochs_trained[index]} of the {epochs} epochs asked for"
 
     def train_layer(
@@ -311,6 +315,7 @@ class Network:
         progress: bool = False,
         cached_input: np.ndarray | None = None,
         stop_convergence: float | None = None,
+        stop_silent: bool = False,
         callback: Callable[[int, dict[str, Any]], None] | None = None,
         restart: bool = False,
     ) -> TrainingLog:
@@ -326,10 +331,24 @@ class Network:
         extended run is identical to an uninterrupted one.  After every epoch the checkpoint
         (if given) is rewritten atomically.
 
+        Two stop rules end training early; a layer they stop is finished (see
+        :attr:`stopped`; ``restart=True`` trains it again):
+
+        * ``stop_convergence``: a convolutional layer's convergence (see
+          :meth:`ConvLayer.convergence`) fell below this value.
+        * ``stop_silent``: after an epoch of a decision layer, some training sample makes
+          no neuron fire (metric ``silent_after_epoch``, the layer as tested: no dropout).
+          Silence appears once punishment has weakened neurons until they no longer reach
+          threshold on every image, and test accuracy falls from there on.  SpykeTorch's
+          Mozafari 2018 reproduction stops on silence *during* the epoch (``train_silent``),
+          which a dropout draw that leaves a class nearly without neurons also triggers.
+
         Returns
         -------
         TrainingLog
-            One row per epoch: layer, epoch, seconds, convergence or accuracy.
+            One row per epoch: layer, epoch, seconds, and a convolution's convergence or a
+            decision layer's training accuracy and share of silent samples (during the
+            epoch, with dropout; and after it, without, where ``stop_silent`` asks for it).
         """
         layer = self.layers[index]
         if not layer.trainable:
@@ -341,6 +360,7 @@ class Network:
         if restart:
             self.progress_state = {"layer": index, "epoch": 0}
             self.epochs_trained[index] = 0
+            self.stopped.pop(index, None)
         elif to_train == 0:
             if epochs > 0:
                 warnings.warn(f"layer {index} not trained: {self._why_frozen(index, epochs)}; nothing done -- "
@@ -353,7 +373,7 @@ class Network:
         for epoch in range(start_epoch, epochs):
             t0 = time.perf_counter()
             order = np.random.default_rng(seed + epoch).permutation(n)
-            hits = 0
+            hits = silent = 0
             if isinstance(layer, DecisionLayer):
                 layer.new_epoch(epoch)
             # A decision layer learns online (sample by sample) whatever the batch, so larger
@@ -364,6 +384,7 @@ class Network:
                 if isinstance(layer, DecisionLayer):
                     layer.learn(batch, self.T, labels[idx])
                     hits += int((layer.last_prediction == labels[idx]).sum())
+                    silent += int((layer.last_prediction < 0).sum())
                 else:
                     layer.learn(batch, self.T)
             row: dict[str, Any] = {"layer": index, "epoch": epoch + 1, "seconds": time.perf_counter() - t0}
@@ -372,22 +393,36 @@ class Network:
                 if not layer.adapt_every:  # otherwise the layer adapts per block of samples
                     layer.hit_rate = hits / n
                 row["train_accuracy"] = hits / n
+                row["train_silent"] = silent / n
+                if stop_silent:
+                    row["silent_after_epoch"] = self._silent_share(layer, inputs, batch_size)
             elif isinstance(layer, ConvLayer):
                 row["convergence"] = layer.convergence()
             log.append(**row)
             self.progress_state = {"layer": index, "epoch": epoch + 1}
             self.epochs_trained[index] = epoch + 1
             self.epoch_seconds += row["seconds"]
+            if stop_convergence is not None and row.get("convergence", 1.0) < stop_convergence:
+                self.stopped[index] = f"convergence {row['convergence']:.4g} < {stop_convergence:g}"
+            elif row.get("silent_after_epoch", 0.0) > 0:
+                self.stopped[index] = f"{row['silent_after_epoch']:.2%} of the training samples silent"
             if checkpoint is not None:
                 self.save(checkpoint)
             if callback is not None:
                 callback(epoch, row)
-            if stop_convergence is not None and row.get("convergence", 1.0) < stop_convergence:
+            if index in self.stopped:
                 break
         self.progress_state = {"layer": index + 1, "epoch": 0}
         if checkpoint is not None:
             self.save(checkpoint)
         return log
+
+    def _silent_share(self, layer: DecisionLayer, inputs: np.ndarray, batch_size: int) -> float:
+        """Share of the samples on which no neuron of ``layer`` fires (no dropout)."""
+        silent = 0
+        for idx in _as_batches(inputs.shape[0], max(batch_size, 256)):
+            silent += int(np.count_nonzero(layer.predict(np.ascontiguousarray(inputs[idx], dtype=np.int32), self.T) < 0))
+        return silent / inputs.shape[0]
 
     # ------------------------------------------------------------ persistence
     def spec(self) -> dict[str, Any]:
@@ -401,6 +436,7 @@ class Network:
             "progress": self.progress_state,
             "epochs_trained": self.epochs_trained,
             "epoch_seconds": self.epoch_seconds,
+            "stopped": {str(i): why for i, why in self.stopped.items()},
         }
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -453,4 +489,5 @@ class Network:
             net.epochs_trained = [None if i < at and layer.trainable else (epoch if i == at else 0)
                                   for i, layer in enumerate(layers)]
         net.epoch_seconds = float(spec.get("epoch_seconds", 0.0))
+        net.stopped = {int(i): why for i, why in spec.get("stopped", {}).items()}
         return net
