@@ -138,11 +138,15 @@ def _train(args: argparse.Namespace) -> int:
         if net.epochs_to_train(layer_index, n_epochs) == 0:
             done = net.epochs_trained[layer_index]
             if done is not None and n_epochs > done:
-                print(f"layer {layer_index} stays at {done} epochs: a layer above it has already been trained "
-                      "on its output", file=sys.stderr)
+                print(f"layer {layer_index} stays at {done} epochs: {net._why_frozen(layer_index, n_epochs)}",
+                      file=sys.stderr)
             continue
         net.train_layer(layer_index, train_x, train_y, epochs=n_epochs, batch_size=args.batch_size, seed=args.seed,
-                        checkpoint=ckpt, log=log, progress=not args.no_progress, callback=_print_epoch)
+                        checkpoint=ckpt, log=log, progress=not args.no_progress, callback=_print_epoch,
+                        stop_silent=recipe.stop_silent)
+        if layer_index in net.stopped:
+            print(f"layer {layer_index} stopped after epoch {net.epochs_trained[layer_index]}: "
+                  f"{net.stopped[layer_index]}")
     train_seconds = time.perf_counter() - t0
     summary = evaluate_network(net, dataset, args.limit, args.test_limit, args.seed, recipe.image_size,
                                train_data=(train_x, train_y))
