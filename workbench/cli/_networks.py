@@ -23,7 +23,9 @@ def register(subparsers) -> None:
             "Writes OUT/checkpoint.npz (atomically, after every epoch), OUT/metrics.csv and "
             "OUT/summary.json.\nRe-run with --resume to continue an interrupted run; --resume with a\n"
             "larger last --epochs trains the finished top layer further (e.g. --epochs 2,4,200 after\n"
-            "2,4,150 adds 50 decision epochs). A layer below one that has trained stays as it is."
+            "2,4,150 adds 50 decision epochs). A layer below one that has trained stays as it is.\n"
+            "mozafari2018-caltech stops after the first epoch that leaves a training image silent\n"
+            "(its --epochs is then a maximum); a layer so stopped is finished."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
