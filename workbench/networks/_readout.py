@@ -161,9 +161,7 @@ def linear_probe(net: Network, train_images: np.ndarray, train_labels: np.ndarra
     """
     layer = len(net.layers) - 1 if layer is None else check_int(layer, "layer", min_value=0,
                                                                   max_value=len(net.layers) - 1)
-    alpha = check_float(alpha, "alpha", min_value=0.0)
-    if alpha == 0:
-        raise ValueError("alpha must be > 0")
+    alpha = check_float(alpha, "alpha", min_value=0.0, strict_min=True)
     check_int(chunk, "chunk", min_value=1)
     check_choice(code, "code", ("latency", "fired"))
     train_labels = check_array(np.asarray(train_labels), "train_labels", ndim=1)
