@@ -170,7 +170,8 @@ def _train_and_test(name: str, budget: Budget, data: dict[str, tuple[np.ndarray,
         if isinstance(layer, ConvLayer):
             rows.append((index, 0, layer.convergence(), 0))
         log = net.train_layer(index, train_x, train_y, epochs=epochs, seed=seed, progress=progress,
-                              stop_silent=RECIPES[name].stop_silent)
+                              stop_silent=RECIPES[name].stop_silent,
+                              silent_margin=RECIPES[name].silent_margin)
         _after_training(name, layer)
         for row in log.rows:
             if "convergence" in row:

@@ -271,6 +271,46 @@ def test_stop_silent_judges_the_layer_without_dropout(rng):
     assert [row["silent_after_epoch"] for row in log.rows] == [0.0, 0.0] and net.stopped == {}
 
 
+def test_stop_silent_margin_judges_silence_at_a_raised_threshold(rng):
+    labels = rng.integers(0, 2, 40)
+    images = (rng.random((40, 4, 3, 3)) * (rng.random((40, 4, 3, 3)) > 0.5)).astype(np.float32)
+    net = _decision_net(threshold=2.0)
+    log = net.train_layer(0, images, labels, epochs=1, stop_silent=True, silent_margin=6.0)
+    # Reference: with non-negative weights a neuron fires iff its final potential (sum of
+    # the weights of the inputs that fired) reaches the threshold, here 6 * 2.0 (10-23 of the 36 inputs fire).
+    fired = (net.encode(images) < net.T).astype(np.float64)
+    weight = net.layers[0].conv.weight.astype(np.float64)
+    padded = np.pad(fired, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    final = np.einsum("bcyxij,fcij->bfyx", np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(2, 3)), weight)
+    silent = final.reshape(len(images), -1).max(axis=1) < 12.0
+    assert 0 < silent.mean() < 1
+    assert log.rows[0]["silent_after_epoch"] == pytest.approx(silent.mean())
+    assert "at 6 x the threshold" in net.stopped[0]
+    assert net.layers[0].threshold == 2.0  # the layer itself keeps its threshold
+    # At the layer's own threshold fewer samples are silent.
+    unit = _decision_net(threshold=2.0)
+    assert unit.train_layer(0, images, labels, epochs=1, stop_silent=True).rows[0]["silent_after_epoch"] < silent.mean()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"stop_silent": True, "silent_margin": 0.5}, "silent_margin"),
+    ({"silent_margin": 1.5}, "only applies with stop_silent"),
+])
+def test_stop_silent_margin_rejects_bad_use(rng, kwargs, match):
+    labels = rng.integers(0, 2, 4)
+    images = rng.random((4, 4, 3, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match=match):
+        _decision_net(threshold=1.0).train_layer(0, images, labels, **kwargs)
+
+
+def test_stop_silent_margin_needs_a_threshold_rule(rng):
+    layer = nw.DecisionLayer(4, 6, 3, n_classes=2, seed=1, padding=1, rule="max_potential")
+    net = nw.Network(nw.Frontend("none"), [layer], T=6)
+    with pytest.raises(ValueError, match="first_spike"):
+        net.train_layer(0, rng.random((4, 4, 3, 3)).astype(np.float32), rng.integers(0, 2, 4),
+                        stop_silent=True, silent_margin=1.5)
+
+
 def test_stop_convergence_is_remembered_by_the_checkpoint(tmp_path, images):
     ckpt = tmp_path / "c.npz"
     net = _tiny_net()

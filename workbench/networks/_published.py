@@ -98,6 +98,9 @@ class Recipe:
     readout: str
     citation: str
     reported_accuracy: float
+    silent_margin : float
+        With ``stop_silent``, silence is judged at this multiple of the firing threshold
+        (``Network.train_layer(silent_margin=...)``).
     image_size: tuple[int, int] | None = None
     builder: object = field(default=None, repr=False)
     readout_regions: int = 1
@@ -111,6 +114,7 @@ class Recipe:
                          "readout_regions": self.readout_regions, "readout_layer": self.readout_layer})
         return net
 
+    silent_margin: float = 1.0
 
 def _dog_frontend(filters, size: int, pad: int) -> Frontend:
     # Per-kernel peak normalisation + threshold + local normalisation (radius 8), as
