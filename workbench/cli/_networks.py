@@ -25,7 +25,8 @@ def register(subparsers) -> None:
             "larger last --epochs trains the finished top layer further (e.g. --epochs 2,4,200 after\n"
             "2,4,150 adds 50 decision epochs). A layer below one that has trained stays as it is.\n"
             "mozafari2018-caltech stops after the first epoch that leaves a training image silent\n"
-            "(its --epochs is then a maximum); a layer so stopped is finished."
+            "at 1.05 x the firing threshold (its --epochs is then a maximum); a layer so stopped is\n"
+            "finished."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
