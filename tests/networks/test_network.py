@@ -233,8 +233,8 @@ def test_training_log_csv_has_fixed_columns(tmp_path):
         log.append(layer=0, epoch=1, seconds=1.0, loss=3.0)
 
 
-def _decision_net(threshold=0.0, dropout=0.0):
-    layer = nw.DecisionLayer(4, 6, 3, n_classes=2, seed=1, threshold=threshold, dropout=dropout, padding=1)
+def _decision_net(**layer_args):
+    layer = nw.DecisionLayer(4, 6, 3, n_classes=2, seed=1, padding=1, **layer_args)
     return nw.Network(nw.Frontend("none"), [layer], T=6)
 
 
@@ -304,10 +304,8 @@ def test_stop_silent_margin_rejects_bad_use(rng, kwargs, match):
 
 
 def test_stop_silent_margin_needs_a_threshold_rule(rng):
-    layer = nw.DecisionLayer(4, 6, 3, n_classes=2, seed=1, padding=1, rule="max_potential")
-    net = nw.Network(nw.Frontend("none"), [layer], T=6)
     with pytest.raises(ValueError, match="first_spike"):
-        net.train_layer(0, rng.random((4, 4, 3, 3)).astype(np.float32), rng.integers(0, 2, 4),
+        _decision_net(rule="max_potential").train_layer(0, rng.random((4, 4, 3, 3)).astype(np.float32), rng.integers(0, 2, 4),
                         stop_silent=True, silent_margin=1.5)
 
 

@@ -364,11 +364,12 @@ class Network:
         if isinstance(layer, DecisionLayer) and labels is None:
             raise ValueError("training the decision layer needs labels")
         silent_margin = check_float(silent_margin, "silent_margin", min_value=1.0)
-        if silent_margin != 1.0 and not stop_silent:
-            raise ValueError("silent_margin only applies with stop_silent=True")
-        if silent_margin != 1.0 and not (isinstance(layer, DecisionLayer) and layer.rule == "first_spike"):
-            raise ValueError("silent_margin scales a firing threshold: it needs a decision layer with "
-                             "rule='first_spike'")
+        if silent_margin != 1.0:
+            if not stop_silent:
+                raise ValueError("silent_margin only applies with stop_silent=True")
+            if not (isinstance(layer, DecisionLayer) and layer.rule == "first_spike"):
+                raise ValueError("silent_margin scales a firing threshold: it needs a decision layer with "
+                                 "rule='first_spike'")
         log = log or TrainingLog()
         to_train = self.epochs_to_train(index, epochs)
         if restart:
