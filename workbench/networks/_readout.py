@@ -83,7 +83,9 @@ class SVMReadout:
         from sklearn.preprocessing import StandardScaler
         from sklearn.svm import LinearSVC
 
-        self.model = make_pipeline(StandardScaler(), LinearSVC(C=C, random_state=seed, max_iter=20000))
+        # Primal solver always: "auto" picks the dual one when features outnumber samples,
+        # where liblinear often stops unconverged on small, separable training sets.
+        self.model = make_pipeline(StandardScaler(), LinearSVC(C=C, dual=False, random_state=seed, max_iter=20000))
 
     def fit(self, features: np.ndarray, labels: np.ndarray) -> SVMReadout:
         self.model.fit(features, labels)
