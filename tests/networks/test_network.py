@@ -191,6 +191,8 @@ def test_a_layer_below_a_trained_layer_is_frozen(images):
     net.train_layer(2, images, epochs=1, batch_size=8)
     before = net.layers[0].weight.copy()
     assert net.epochs_to_train(0, 5) == 0 and net.epochs_to_train(2, 3) == 2
+    assert net.why_frozen(0, 5) == "layer 2 above it has already been trained on its output"
+    assert net.why_frozen(2, 1) == "it has had 1 of the 1 epochs asked for"
     with pytest.warns(workbench.WorkbenchWarning, match="layer 2 above it has already been trained"):
         log = net.train_layer(0, images, epochs=5, batch_size=8)
     assert log.rows == [] and np.array_equal(net.layers[0].weight, before)

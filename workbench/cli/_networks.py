@@ -141,7 +141,7 @@ def _train(args: argparse.Namespace) -> int:
         if net.epochs_to_train(layer_index, n_epochs) == 0:
             done = net.epochs_trained[layer_index]
             if done is not None and n_epochs > done:
-                print(f"layer {layer_index} stays at {done} epochs: {net._why_frozen(layer_index, n_epochs)}",
+                print(f"layer {layer_index} stays at {done} epochs: {net.why_frozen(layer_index, n_epochs)}",
                       file=sys.stderr)
             continue
         net.train_layer(layer_index, train_x, train_y, epochs=n_epochs, batch_size=args.batch_size, seed=args.seed,

@@ -292,7 +292,12 @@ class Network:
     def _trained_above(self, index: int) -> list[int]:
         return [i for i in range(index + 1, len(self.layers)) if self.epochs_trained[i] != 0]
 
-    def _why_frozen(self, index: int, epochs: int) -> str:
+    def why_frozen(self, index: int, epochs: int) -> str:
+        """Why layer ``index`` gets no more training toward ``epochs`` total epochs.
+
+        The reason, in words, that :meth:`epochs_to_train` returns 0 (for a message to a
+        user); also says so when it simply has had its epochs already.
+        """
         above = self._trained_above(index)
         if above:
             return f"layer {above[0]} above it has already been trained on its output"
@@ -378,7 +383,7 @@ class Network:
             self.stopped.pop(index, None)
         elif to_train == 0:
             if epochs > 0:
-                warnings.warn(f"layer {index} not trained: {self._why_frozen(index, epochs)}; nothing done -- "
+                warnings.warn(f"layer {index} not trained: {self.why_frozen(index, epochs)}; nothing done -- "
                               "pass restart=True to train it again", WorkbenchWarning, stacklevel=2)
             return log
         start_epoch = self.epochs_trained[index]
