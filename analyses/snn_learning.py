@@ -163,7 +163,6 @@ def _train_and_test(name: str, budget: Budget, data: dict[str, tuple[np.ndarray,
     train_x, train_y = data["train"]
     test_x, test_y = data["test"]
     net = _build(name, seed)
-    recipe = RECIPES[name]
     rows: list[tuple[int, int, float, int]] = []
     t0 = time.perf_counter()
     for index, epochs in zip(_trainable(net), budget.epochs):
@@ -171,7 +170,7 @@ def _train_and_test(name: str, budget: Budget, data: dict[str, tuple[np.ndarray,
         if isinstance(layer, ConvLayer):
             rows.append((index, 0, layer.convergence(), 0))
         log = net.train_layer(index, train_x, train_y, epochs=epochs, seed=seed, progress=progress,
-                              stop_silent=recipe.stop_silent, silent_margin=recipe.silent_margin)
+                              **RECIPES[name].train_options)
         _after_training(name, layer)
         for row in log.rows:
             if "convergence" in row:

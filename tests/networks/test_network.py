@@ -294,21 +294,16 @@ def test_stop_silent_margin_judges_silence_at_a_raised_threshold(rng):
     assert unit.train_layer(0, images, labels, epochs=1, stop_silent=True).rows[0]["silent_after_epoch"] < silent.mean()
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"stop_silent": True, "silent_margin": 0.5}, "silent_margin"),
-    ({"silent_margin": 1.5}, "only applies with stop_silent"),
+@pytest.mark.parametrize("layer_args, kwargs, match", [
+    ({"threshold": 1.0}, {"stop_silent": True, "silent_margin": 0.5}, "silent_margin"),
+    ({"threshold": 1.0}, {"silent_margin": 1.5}, "only applies with stop_silent"),
+    ({"rule": "max_potential"}, {"stop_silent": True, "silent_margin": 1.5}, "first_spike"),  # no threshold to scale
 ])
-def test_stop_silent_margin_rejects_bad_use(rng, kwargs, match):
+def test_stop_silent_margin_rejects_bad_use(rng, layer_args, kwargs, match):
     labels = rng.integers(0, 2, 4)
     images = rng.random((4, 4, 3, 3)).astype(np.float32)
     with pytest.raises(ValueError, match=match):
-        _decision_net(threshold=1.0).train_layer(0, images, labels, **kwargs)
-
-
-def test_stop_silent_margin_needs_a_threshold_rule(rng):
-    with pytest.raises(ValueError, match="first_spike"):
-        _decision_net(rule="max_potential").train_layer(0, rng.random((4, 4, 3, 3)).astype(np.float32), rng.integers(0, 2, 4),
-                        stop_silent=True, silent_margin=1.5)
+        _decision_net(**layer_args).train_layer(0, images, labels, **kwargs)
 
 
 def test_stop_convergence_is_remembered_by_the_checkpoint(tmp_path, images):

@@ -146,7 +146,7 @@ def _train(args: argparse.Namespace) -> int:
             continue
         net.train_layer(layer_index, train_x, train_y, epochs=n_epochs, batch_size=args.batch_size, seed=args.seed,
                         checkpoint=ckpt, log=log, progress=not args.no_progress, callback=_print_epoch,
-                        stop_silent=recipe.stop_silent, silent_margin=recipe.silent_margin)
+                        **recipe.train_options)
         if layer_index in net.stopped:
             print(f"layer {layer_index} stopped after epoch {net.epochs_trained[layer_index]}: "
                   f"{net.stopped[layer_index]}")

@@ -295,8 +295,8 @@ class Network:
     def why_frozen(self, index: int, epochs: int) -> str:
         """Why layer ``index`` gets no more training toward ``epochs`` total epochs.
 
-        The reason, in words, that :meth:`epochs_to_train` returns 0 (for a message to a
-        user); also says so when it simply has had its epochs already.
+        The reason, in words, that :meth:`epochs_to_train` returns 0, for a message to a
+        user (when the layer simply has had its epochs, it says that).
         """
         above = self._trained_above(index)
         if above:

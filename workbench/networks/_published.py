@@ -63,8 +63,7 @@ from ._network import Frontend, Network
 __all__ = ["Recipe", "RECIPES", "build"]
 
 # Gabor orientations of Mozafari et al. (2018): 4 orientations, 22.5 + k * 45 degrees, as in
-# SpykeTorch's reproduction (67.5, 112.5, 157.5 and 202.5 degrees).  The axis-aligned set
-# (0, 45, 90, 135) lowers the linear probe of the Caltech C1 spikes from 99.0% to 97.7%.
+# SpykeTorch's reproduction (67.5, 112.5, 157.5 and 202.5 degrees); why, in the module docstring.
 _GABOR4 = [(2.0, theta, 0.5, 4.0, 0.0) for theta in (22.5, 67.5, 112.5, 157.5)]
 _DOG_ON_OFF = [(1.0, 2.0), (2.0, 1.0)]  # on- and off-centre, sigma 1 and 2 (Kheradpisheh 2018)
 _DOG_MOZAFARI2019 = [(3 / 9, 6 / 9), (6 / 9, 3 / 9), (7 / 9, 14 / 9), (14 / 9, 7 / 9), (13 / 9, 26 / 9), (26 / 9, 13 / 9)]
@@ -122,6 +121,12 @@ class Recipe:
                          "citation": self.citation, "reported_accuracy": self.reported_accuracy,
                          "readout_regions": self.readout_regions, "readout_layer": self.readout_layer})
         return net
+
+    @property
+    def train_options(self) -> dict[str, bool | float]:
+        """Keyword arguments of :meth:`Network.train_layer` the recipe fixes (its stop rule),
+        so that every caller trains it the same way."""
+        return {"stop_silent": self.stop_silent, "silent_margin": self.silent_margin}
 
 
 def _dog_frontend(filters, size: int, pad: int) -> Frontend:
